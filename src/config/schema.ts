@@ -1,0 +1,90 @@
+/**
+ * Every configuration key, with its default and what it allows. Sections and key names follow
+ * vdsm.conf where vdsm has them; the rest are hostvisor's own. Defaults are the embedded default:
+ * libvirt's in-process test driver, loopback, no TLS.
+ */
+import { bool, int, list, oneOf, port, seconds, str, type Setting } from './settings.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const MiB = 1024 * 1024;
+
+export const schema = {
+  vars: {
+    ssl: bool(false, 'TLS with client certificates on the management port (vdsm defaults to true; the sample config turns it on)'),
+    allow_plaintext_remote: bool(false, 'allow listening on a non-loopback address without TLS (anyone who can reach the port could drive the host)'),
+    vm_sample_interval: seconds(15, 'period of VM sampling', 0.1),
+    host_sample_stats_interval: seconds(15, 'period of host sampling', 0.1),
+    vm_command_timeout: seconds(60, 'age of VM stats after which a VM is reported unresponsive (monitorResponse -1)', 0.1),
+    guest_agent_timeout: seconds(30, 'silence after which a guest agent is considered stale', 0.1),
+  },
+  addresses: {
+    management_ip: str('127.0.0.1', 'address to listen on; "::" for every address, dual stack', false),
+    management_port: port(54321, 'port to listen on (0 picks a free one)'),
+  },
+  tls: {
+    ca_file: str('/etc/pki/hostvisor/certs/cacert.pem', 'CA that client certificates must chain to'),
+    cert_file: str('/etc/pki/hostvisor/certs/hostvisorcert.pem', "the daemon's certificate"),
+    key_file: str('/etc/pki/hostvisor/keys/hostvisorkey.pem', "the daemon's private key"),
+    handshake_timeout: seconds(10, 'time allowed for a TLS handshake'),
+  },
+  acceptor: {
+    max_connections: int(1000, 'concurrent client connections; more are closed at accept', 1),
+    detection_timeout: seconds(10, 'time allowed for a client to send its first bytes'),
+  },
+  stomp: {
+    max_frame_size: int(10 * MiB, 'largest STOMP frame accepted, in bytes', 1024),
+    max_headers: int(64, 'most headers in one frame', 1),
+    max_header_line: int(8192, 'longest command or header line, in bytes', 256),
+    max_outbound_buffer: int(32 * MiB, "bytes queued for a client that is not reading before it is cut off", 64 * 1024),
+    max_pending_requests: int(1024, 'requests of one connection being served at once; more wait unread', 1),
+    heartbeat_grace: seconds(2, 'extra time allowed for a late inbound heart-beat, on top of the agreed interval'),
+    outgoing_heartbeat: int(0, 'heart-beat interval the server offers to send, in ms (0 = as vdsm: none unless asked)', 0),
+    incoming_heartbeat: int(30000, 'heart-beat interval the server wants from clients, in ms (vdsm: 30000)', 0),
+  },
+  rpc: {
+    worker_threads: int(8, 'worker threads of the rpc executor (libvirt verbs)', 1),
+    tasks_per_worker: int(10, 'queued tasks per rpc worker before ResourceExhausted', 1),
+    worker_timeout: seconds(60, 'time after which a blocked rpc verb is reported', 0.01),
+    max_workers: int(30, 'most threads of the rpc executor, stuck ones included', 1),
+  },
+  sampling: {
+    periodic_workers: int(4, 'worker threads of the periodic executor', 1),
+    periodic_task_per_worker: int(100, 'queued tasks per periodic worker', 1),
+    max_workers: int(30, 'most threads of the periodic executor, stuck ones included', 1),
+    vcpu_pin_set: str('', 'host CPUs offered to VMs, as "0-3,^2,8"; empty means all'),
+    statvfs_paths: list(['/tmp', '/var/log', '/var/lib/libvirt'], 'paths whose free space is sampled'),
+  },
+  guest_agent: {
+    periodic_workers: int(4, 'worker threads of the QEMU guest agent poller', 1),
+    periodic_task_per_worker: int(100, 'queued tasks per poller worker', 1),
+    max_workers: int(30, 'most threads of the guest agent poller', 1),
+    channels_dir: str('/var/lib/libvirt/qemu/channels', 'folder of guest agent sockets; paths outside it are refused', false),
+    qga_polling_period: seconds(5, 'tick of the QEMU guest agent poller', 0.1),
+    qga_task_timeout: seconds(30, 'time after which a poller task is discarded', 0.1),
+    qga_command_timeout: seconds(1, 'timeout of one QEMU guest agent command', 0.1),
+  },
+  metrics: {
+    enabled: bool(true, 'send metrics to statsd'),
+    collector_address: str('localhost', 'statsd address, "host" (port 8125) or "host:port"', false),
+    prefix: str('', 'prefix for every metric name, e.g. hosts.myhost'),
+    max_datagram: int(1432, 'largest statsd datagram, in bytes', 64, 65000),
+  },
+  health: {
+    check_interval: seconds(300, 'period of the health monitor', 0.1),
+  },
+  libvirt: {
+    uri: str('test:///default', 'hypervisor connection URI; qemu:///system in production', false),
+  },
+  logging: {
+    level: oneOf<LogLevel>('info', LOG_LEVELS, 'log level (changeable at run time with Host.setLogLevel)'),
+  },
+  daemon: {
+    stop_timeout: seconds(30, 'deadline for a clean stop on SIGTERM/SIGINT'),
+  },
+} satisfies Record<string, Record<string, Setting<unknown>>>;
+
+export type Schema = typeof schema;
+type ValueOf<S> = S extends Setting<infer V> ? V : never;
+export type Config = { readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: ValueOf<Schema[S][K]> } };

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * hostvisord: flags, config, signals. Everything else is built by the supervisor.
+ * Exit codes: 0 clean stop, 1 a part failed to start or stop, 2 bad flags or config,
+ * 70 an uncaught error (systemd restarts us: never run on in an unknown state).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, formatConfig, loadConfig, parseListen, type LoadedConfig } from './config/load.js';
+import { flushLogs, initLogging, type Logger } from './log.js';
+import { buildDaemon } from './supervisor.js';
+
+const USAGE = `usage: hostvisord [options]
+
+  --config FILE         INI config file (vdsm.conf sections and keys)
+  --listen HOST:PORT    address to listen on ([addresses] management_ip and management_port)
+  --libvirt-uri URI     hypervisor connection ([libvirt] uri), e.g. qemu:///system
+  --log-level LEVEL     trace, debug, info, warn, error, fatal or silent
+  --print-config        print the effective config and where each value came from, then exit
+  --version             print the version and exit
+  --help                print this help and exit
+
+Environment: HOSTVISOR_<SECTION>_<KEY> sets any config key (precedence: defaults < file < env < flags).
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`hostvisord: ${message}\n`);
+  process.exit(code);
+}
+
+function readFlags(argv: string[]): { loaded: LoadedConfig; print: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        listen: { type: 'string' },
+        'libvirt-uri': { type: 'string' },
+        'log-level': { type: 'string' },
+        'print-config': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (values.version) {
+    process.stdout.write(`hostvisord ${version()}\n`);
+    process.exit(0);
+  }
+  const flags: Record<string, string> = {};
+  try {
+    if (values.listen !== undefined) Object.assign(flags, parseListen(values.listen));
+    if (values['libvirt-uri'] !== undefined) flags['libvirt.uri'] = values['libvirt-uri'];
+    if (values['log-level'] !== undefined) flags['logging.level'] = values['log-level'];
+    const loaded = loadConfig({ file: values.config, env: process.env, flags });
+    return { loaded, print: values['print-config'] === true };
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+}
+
+function exitOnUncaught(log: Logger): void {
+  const die = (kind: string) => (err: unknown) => {
+    log.fatal({ err }, `${kind}: exiting, systemd restarts the daemon`);
+    flushLogs();
+    process.exit(70);
+  };
+  process.on('uncaughtException', die('uncaught exception'));
+  process.on('unhandledRejection', die('unhandled rejection'));
+}
+
+async function main(): Promise<void> {
+  const { loaded, print } = readFlags(process.argv.slice(2));
+  if (print) {
+    process.stdout.write(formatConfig(loaded));
+    return;
+  }
+  const log = initLogging(loaded.config.logging.level);
+  exitOnUncaught(log);
+  for (const warning of loaded.warnings) log.warn(warning);
+  log.info({ version: version(), config: loaded.config }, 'hostvisord starting');
+
+  const daemon = buildDaemon(loaded.config, log);
+  // A daemon runs until told to stop, whether or not a part holds the event loop open.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const stop = async (signal: string): Promise<void> => {
+    log.info({ signal }, 'stopping');
+    const result = await daemon.stop(loaded.config.daemon.stop_timeout * 1000);
+    clearInterval(keepAlive);
+    log.info({ clean: result.clean, failed: result.failed }, result.clean ? 'stopped cleanly' : 'stopped with failures');
+    flushLogs();
+    process.exit(result.clean ? 0 : 1);
+  };
+  let signalled = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (signalled) {
+        log.warn({ signal }, 'second signal while stopping: exiting now');
+        flushLogs();
+        process.exit(1);
+      }
+      signalled = true;
+      void stop(signal);
+    });
+  }
+
+  try {
+    await daemon.start();
+    log.info('hostvisord ready');
+  } catch (err) {
+    if (signalled) return; // the stop in progress decides the exit code
+    log.fatal({ err }, (err as Error).message);
+    await daemon.stop(loaded.config.daemon.stop_timeout * 1000);
+    flushLogs();
+    process.exit(1);
+  }
+}
+
+await main();
