@@ -8,7 +8,7 @@ import type { LogLevel } from './config/schema.js';
 
 export type { Logger } from 'pino';
 
-let root: Logger = pino({ level: process.env['HOSTVISOR_LOGGING_LEVEL'] ?? 'info', base: { pid: process.pid } });
+let root: Logger = pino({ level: 'info', base: { pid: process.pid } });
 const children = new Set<Logger>();
 
 /** Replaces the root logger; call once at start, before components are built. */

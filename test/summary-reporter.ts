@@ -2,22 +2,31 @@
  * Prints the plain closing line CI reads, `N passed, M failed`, after vitest's own summary,
  * so a run that executed no test is visible as `0 passed, 0 failed`.
  */
-import type { Reporter, TestModule } from 'vitest/node';
+import type { File, Task } from '@vitest/runner';
+import type { Reporter } from 'vitest/node';
+
+function* leaves(tasks: readonly Task[]): Generator<Task> {
+  for (const task of tasks) {
+    if (task.type === 'suite') yield* leaves(task.tasks);
+    else yield task;
+  }
+}
 
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>): void {
+  // onFinished runs after the default reporter's summary (onTestRunEnd runs before it).
+  onFinished(files: File[] = [], errors: unknown[] = []): void {
     let passed = 0;
     let failed = errors.length;
     let skipped = 0;
-    for (const mod of modules) {
-      for (const test of mod.children.allTests()) {
-        const state = test.result().state;
-        if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+    for (const file of files) {
+      // A file that failed to load or whose hooks failed has no passing tests to show for it.
+      if (file.result?.state === 'fail' && file.tasks.length === 0) failed++;
+      for (const test of leaves(file.tasks)) {
+        const state = test.result?.state;
+        if (state === 'pass') passed++;
+        else if (state === 'fail') failed++;
         else skipped++;
       }
-      // A file that failed to load has no tests to count.
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up hostvisor on a fresh Debian machine with Node 20: the Debian packages the libvirt addon
+# builds against (and the test driver it runs on), the npm dependencies from the lockfile, the
+# native addon (npm's install script) and the TypeScript build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(libvirt-dev libvirt0 pkg-config g++ make python3 openssl)
+missing=()
+for deb in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "setup: npm ci (builds the libvirt addon)"
+npm ci --no-audit --no-fund
+echo "setup: compiling TypeScript"
+npm run build --silent
+echo "setup: done"

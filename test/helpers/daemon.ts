@@ -1,0 +1,87 @@
+/**
+ * Runs the real daemon (dist/src/main.js) as a child process and reads its JSON log lines.
+ * Integration tests use it to see what an operator would see.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../../src/paths.js';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  component?: string;
+  [key: string]: unknown;
+}
+
+export interface RunningDaemon {
+  child: ChildProcess;
+  logs: LogLine[];
+  stderr: string[];
+  /** Resolves with the first log line matching, waiting up to `ms`. */
+  waitForLog(match: (line: LogLine) => boolean, ms?: number): Promise<LogLine>;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+export const mainJs = join(repoRoot, 'dist', 'src', 'main.js');
+
+export function startDaemon(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): RunningDaemon {
+  const child = spawn(process.execPath, [...nodeArgs, mainJs, ...args], {
+    env: { ...process.env, HOSTVISOR_LOGGING_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const text of lines) {
+      if (text.trim() === '') continue;
+      try {
+        logs.push(JSON.parse(text) as LogLine);
+      } catch {
+        logs.push({ level: 0, msg: text });
+      }
+    }
+    for (const wake of waiters) wake();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => {
+      for (const wake of waiters) wake();
+      resolve(code ?? signal ?? -1);
+    });
+  });
+
+  const waitForLog = (match: (line: LogLine) => boolean, ms = 15_000): Promise<LogLine> =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = logs.find(match);
+        if (found) {
+          cleanup();
+          resolve(found);
+          return true;
+        }
+        if (child.exitCode !== null || child.signalCode !== null) {
+          cleanup();
+          reject(new Error(`daemon exited (${child.exitCode ?? child.signalCode}) before the log line; stderr: ${stderr.join('')}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no matching log line within ${ms} ms; last lines: ${JSON.stringify(logs.slice(-5))}`));
+      }, ms);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+      };
+      const wake = (): void => void check();
+      if (!check()) waiters.add(wake);
+    });
+
+  return { child, logs, stderr, waitForLog, exited };
+}
