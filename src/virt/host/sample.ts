@@ -1,0 +1,26 @@
+/** One host sample: plain data, made in a worker, kept in the host window on the main thread. */
+import type { CpuTimes, NetCounters } from './proc.js';
+
+export interface NicSample extends NetCounters {
+  state: 'up' | 'down';
+  /** Mbit/s, 0 when unknown. */
+  speed: number;
+  duplex: string;
+}
+
+export interface HostSample {
+  /** Seconds since the epoch when the sample was taken. */
+  time: number;
+  cpu: CpuTimes;
+  perCpu: Record<string, CpuTimes>;
+  bootTime: number;
+  /** /proc/meminfo, kB. */
+  meminfo: Record<string, number>;
+  loadavg: [number, number, number];
+  nics: Record<string, NicSample>;
+  /** Free MiB per configured path; a path that failed is left out. */
+  diskFreeMiB: Record<string, number>;
+  thpState: string;
+  /** The daemon's own CPU use, in clock ticks, and its threads and RSS. */
+  self: { utime: number; stime: number; threads: number; rssKiB: number };
+}

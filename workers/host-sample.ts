@@ -1,0 +1,70 @@
+/**
+ * Worker task: one host sample from /proc, /sys and statvfs. It runs in a worker because statvfs on
+ * a dead NFS mount, or a read of a hung /proc entry, can block for minutes.
+ */
+import { readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { parseLoadavg, parseMeminfo, parseNetDev, parsePidStat, parseProcStat, selectedChoice } from '../src/virt/host/proc.js';
+import type { HostSample, NicSample } from '../src/virt/host/sample.js';
+
+const read = (path: string): string => readFileSync(path, 'utf8');
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return read(path);
+  } catch {
+    return fallback;
+  }
+}
+
+function nics(): Record<string, NicSample> {
+  const out: Record<string, NicSample> = {};
+  const counters = parseNetDev(read('/proc/net/dev'));
+  for (const name of readdirSync('/sys/class/net')) {
+    const c = counters[name];
+    if (!c || name === 'lo') continue;
+    const speed = Number(readOr(`/sys/class/net/${name}/speed`, '0'));
+    out[name] = {
+      ...c,
+      state: readOr(`/sys/class/net/${name}/operstate`, 'down').trim() === 'up' ? 'up' : 'down',
+      speed: Number.isFinite(speed) && speed > 0 ? speed : 0,
+      duplex: readOr(`/sys/class/net/${name}/duplex`, 'unknown').trim(),
+    };
+  }
+  return out;
+}
+
+function diskFree(paths: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const path of paths) {
+    try {
+      const s = statfsSync(path);
+      out[path] = Math.floor((s.bavail * s.bsize) / (1024 * 1024));
+    } catch {
+      // A missing path is simply not reported, as vdsm does.
+    }
+  }
+  return out;
+}
+
+function self(): HostSample['self'] {
+  const { utime, stime } = parsePidStat(read('/proc/self/stat'));
+  const status = parseMeminfo(read('/proc/self/status'));
+  const threads = Number(/^Threads:\s+(\d+)/m.exec(read('/proc/self/status'))?.[1] ?? 0);
+  return { utime, stime, threads, rssKiB: status['VmRSS'] ?? 0 };
+}
+
+export function hostSample(args: { statvfsPaths: string[] }): HostSample {
+  const stat = parseProcStat(read('/proc/stat'));
+  return {
+    time: Date.now() / 1000,
+    cpu: stat.total,
+    perCpu: stat.perCpu,
+    bootTime: stat.bootTime,
+    meminfo: parseMeminfo(read('/proc/meminfo')),
+    loadavg: parseLoadavg(read('/proc/loadavg')),
+    nics: nics(),
+    diskFreeMiB: diskFree(args.statvfsPaths),
+    thpState: selectedChoice(readOr('/sys/kernel/mm/transparent_hugepage/enabled', 'never')),
+    self: self(),
+  };
+}
