@@ -1,0 +1,32 @@
+/** The concurrency core: Scheduler, Executor over piscina, periodic Operations, VmDispatcher. */
+export { Scheduler, ScheduledCall, callBefore, type Clock, type SchedulerOptions } from './scheduler.js';
+export {
+  Executor,
+  type ExecutorOptions,
+  type ExecutorState,
+  type ExecutorCounters,
+  type WorkerState,
+  type StopOptions,
+  type StopReport,
+} from './executor.js';
+export { Task, type TaskSpec, type DispatchOptions, type Settled } from './task.js';
+export type { TaskDispatcher } from './dispatcher.js';
+export {
+  Operation,
+  startOperations,
+  timeoutFrom,
+  type OperationBody,
+  type OperationContext,
+  type OperationOptions,
+  type OperationStats,
+} from './operation.js';
+export { VmDispatcher, type VmOperation, type VmTaskOutcome, type VmDispatcherOptions } from './vm-dispatcher.js';
+export { ThrottledLog } from './throttled-log.js';
+export {
+  AlreadyStarted,
+  InvalidValue,
+  NotRunning,
+  ResourceExhausted,
+  TaskTimeout,
+  type ResourceExhaustedContext,
+} from './errors.js';
