@@ -1,0 +1,175 @@
+/**
+ * The acceptor (reference §1): one port for everything. TLS first when enabled (client certificate
+ * required and checked against the CA, TLS 1.2 or newer, handshake deadline from accept), then
+ * protocol detection on the decrypted bytes within its own deadline, then hand-off to STOMP or
+ * HTTP. A cap on concurrent connections; accepts, detections, refusals and closes are logged
+ * with the peer.
+ */
+import { readFile } from 'node:fs/promises';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { Part } from '../lifecycle.js';
+import { isLoopback } from '../config/load.js';
+import { getLogger, type Logger } from '../log.js';
+import { detectProtocol } from './detect.js';
+import { peerName, type ProtocolHandler } from './handoff.js';
+
+export interface TlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface AcceptorOptions {
+  readonly host: string;
+  /** 0 picks a free port; see `port` once started. */
+  readonly port: number;
+  /** TLS with client certificates; plaintext when absent. */
+  readonly tls?: TlsFiles | undefined;
+  readonly handshakeTimeoutMs: number;
+  readonly detectionTimeoutMs: number;
+  readonly maxConnections: number;
+  /** Without TLS, refuse to listen beyond loopback unless this is set. */
+  readonly allowPlaintextRemote: boolean;
+  readonly stomp: ProtocolHandler;
+  readonly http: ProtocolHandler;
+  readonly log?: Logger;
+}
+
+export class Acceptor implements Part {
+  readonly name = 'acceptor';
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly log: Logger;
+
+  constructor(private readonly options: AcceptorOptions) {
+    this.log = options.log ?? getLogger('acceptor');
+  }
+
+  /** The bound port (after start). */
+  get port(): number {
+    const address = this.server?.address();
+    if (address === null || address === undefined || typeof address === 'string') throw new Error('acceptor is not listening');
+    return address.port;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { host, tls: files, allowPlaintextRemote } = this.options;
+    if (files === undefined && !allowPlaintextRemote && !isLoopback(host)) {
+      throw new Error(
+        `refusing to listen on ${host} without TLS: anyone who can reach the port could drive the host ` +
+          '(enable [vars] ssl, or set [vars] allow_plaintext_remote = true)',
+      );
+    }
+    const server = files === undefined ? net.createServer() : await this.tlsServer(files);
+    signal.throwIfAborted();
+    this.server = server;
+    server.maxConnections = this.options.maxConnections;
+    server.on('connection', (socket: net.Socket) => this.accepted(socket, files !== undefined));
+    server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+      this.log.warn({ peer: `${data?.remoteAddress}:${data?.remotePort}`, max: this.options.maxConnections }, 'connection refused: too many connections');
+    });
+    server.on('error', (err) => this.log.error({ err }, 'listening socket error'));
+    await this.listen(server, host);
+    this.log.info({ host, port: this.port, tls: files !== undefined }, 'listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.server = undefined;
+  }
+
+  private async tlsServer(files: TlsFiles): Promise<tls.Server> {
+    const [ca, cert, key] = await Promise.all([readFile(files.caFile), readFile(files.certFile), readFile(files.keyFile)]);
+    const server = tls.createServer({
+      ca,
+      cert,
+      key,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: this.options.handshakeTimeoutMs,
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      socket.on('error', (err) => this.log.debug({ err, peer: peerName(socket) }, 'TLS socket error'));
+      this.log.debug({ peer: peerName(socket), protocol: socket.getProtocol() }, 'TLS handshake done');
+      this.detect(socket, peerName(socket));
+    });
+    server.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
+      this.log.warn({ peer: peerName(socket), error: err.code ?? err.message }, 'TLS handshake failed: closing');
+      socket.destroy();
+    });
+    return server;
+  }
+
+  private listen(server: net.Server, host: string): Promise<void> {
+    const attempt = (h: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        server.once('error', onError);
+        server.listen({ host: h, port: this.options.port }, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      });
+    return attempt(host).catch((err: NodeJS.ErrnoException) => {
+      // As vdsm: no IPv6 on this host, listen on IPv4 instead.
+      if (err.code !== 'EAFNOSUPPORT' || (host !== '::' && host !== '::1')) throw err;
+      const fallback = host === '::' ? '0.0.0.0' : '127.0.0.1';
+      this.log.warn({ host, fallback }, 'IPv6 not available: listening on IPv4');
+      return attempt(fallback);
+    });
+  }
+
+  private accepted(socket: net.Socket, tlsFirst: boolean): void {
+    const peer = peerName(socket);
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('error', (err) => this.log.debug({ err, peer }, 'socket error'));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.log.info({ peer }, 'connection closed');
+    });
+    this.log.info({ peer }, 'connection accepted');
+    if (!tlsFirst) this.detect(socket, peer);
+  }
+
+  /** Reads until the protocol is known, within the detection deadline, then hands the socket off. */
+  private detect(socket: net.Socket, peer: string): void {
+    let head: Buffer | undefined;
+    const timer = setTimeout(() => {
+      done();
+      this.log.warn({ peer, timeoutMs: this.options.detectionTimeoutMs }, 'no protocol detected in time: closing');
+      socket.destroy();
+    }, this.options.detectionTimeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', done);
+    };
+    const onData = (chunk: Buffer): void => {
+      head = head === undefined ? chunk : Buffer.concat([head, chunk]);
+      const protocol = detectProtocol(head);
+      if (protocol === 'more') return;
+      done();
+      if (protocol === 'unknown') {
+        this.log.warn({ peer, head: head.toString('latin1', 0, 32) }, 'Unrecognized protocol: closing');
+        socket.destroy();
+        return;
+      }
+      socket.pause();
+      this.log.info({ peer, protocol }, 'protocol detected');
+      (protocol === 'stomp' ? this.options.stomp : this.options.http).accept(socket, head, peer);
+    };
+    socket.on('data', onData);
+    socket.on('close', done);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The STOMP server: destinations and routing between clients (reference §2.3–2.5, §6).
+ * - SEND to a request queue (or a `<queue>.` child) is a JSON-RPC message for the engine; its reply
+ *   goes as MESSAGE to every subscriber of the SEND's `reply-to`. The reply-to travels with the
+ *   request, so equal ids from different clients (or the same one) cannot collide as in vdsm's
+ *   global id map.
+ * - Any SEND is also forwarded to subscribers of its destination or a dot-separated parent of it;
+ *   a SEND that is neither a request nor reaches anyone gets ERROR `Subscription not available`.
+ * - Events go to every subscriber of the event queue, encoded once.
+ */
+import type { Socket } from 'node:net';
+import { getLogger, type Logger } from '../../log.js';
+import type { EncodedReply, RequestContext } from '../../rpc/engine.js';
+import type { EventBus, HostEvent } from '../../rpc/events.js';
+import type { ProtocolHandler } from '../handoff.js';
+import { StompConnection, type ConnectionSettings, type StompRouter, type Subscription } from './connection.js';
+import { encodeFrame } from './encoder.js';
+import type { Frame } from './frame.js';
+
+/** The engine as the server sees it. */
+export interface RpcEngine {
+  /** The reply, synchronously when every method of the message answered synchronously. */
+  handle(body: string, ctx: RequestContext): EncodedReply | undefined | Promise<EncodedReply | undefined>;
+}
+
+export const REQUEST_QUEUES = ['jms.topic.vdsm_requests', 'jms.topic.vdsm_irs_requests'] as const;
+export const RESPONSE_QUEUE = 'jms.topic.vdsm_responses';
+export const EVENT_QUEUE = 'jms.queue.events';
+
+const TARGET_CACHE_SIZE = 1024;
+
+export interface StompServerOptions {
+  engine: RpcEngine;
+  settings: ConnectionSettings;
+  events?: EventBus;
+  requestQueues?: readonly string[];
+  /** Where replies nobody asked for under an id (parse errors, invalid requests) go, as in vdsm. */
+  responseQueue?: string;
+  eventQueue?: string;
+  log?: Logger;
+}
+
+export class StompServer implements StompRouter, ProtocolHandler {
+  private readonly destinations = new Map<string, Set<Subscription>>();
+  /** destination → subscribers it forwards to; cleared on every subscription change. */
+  private readonly targetCache = new Map<string, readonly Subscription[]>();
+  private readonly connections = new Set<StompConnection>();
+  private readonly engine: RpcEngine;
+  private readonly settings: ConnectionSettings;
+  private readonly queues: readonly string[];
+  private readonly queueChildren: readonly string[];
+  private readonly responseQueue: string;
+  private readonly eventQueue: string;
+  private readonly log: Logger;
+  private readonly unsubscribeEvents: (() => void) | undefined;
+
+  constructor(options: StompServerOptions) {
+    this.engine = options.engine;
+    this.settings = options.settings;
+    this.queues = options.requestQueues ?? REQUEST_QUEUES;
+    this.queueChildren = this.queues.map((q) => `${q}.`);
+    this.responseQueue = options.responseQueue ?? RESPONSE_QUEUE;
+    this.eventQueue = options.eventQueue ?? EVENT_QUEUE;
+    this.log = options.log ?? getLogger('stomp');
+    this.unsubscribeEvents = options.events?.subscribe((event) => this.publishEvent(event));
+  }
+
+  /** ProtocolHandler: a socket the acceptor detected as STOMP. */
+  accept(socket: Socket, head: Buffer, peer: string): void {
+    const conn = new StompConnection(socket, peer, this, this.settings, this.log);
+    this.connections.add(conn);
+    conn.start(head);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Number of subscriptions on exactly `destination`. */
+  subscriberCount(destination: string): number {
+    return this.destinations.get(destination)?.size ?? 0;
+  }
+
+  /** Closes every client and stops listening to events. */
+  close(): void {
+    this.unsubscribeEvents?.();
+    for (const conn of [...this.connections]) conn.close('server stopping', 'info', false);
+  }
+
+  subscribed(sub: Subscription): void {
+    this.targetCache.clear();
+    let subs = this.destinations.get(sub.destination);
+    if (subs === undefined) {
+      subs = new Set();
+      this.destinations.set(sub.destination, subs);
+    }
+    subs.add(sub);
+  }
+
+  unsubscribed(sub: Subscription): void {
+    this.targetCache.clear();
+    const subs = this.destinations.get(sub.destination);
+    if (subs === undefined) return;
+    subs.delete(sub);
+    if (subs.size === 0) this.destinations.delete(sub.destination);
+  }
+
+  closed(conn: StompConnection): void {
+    this.connections.delete(conn);
+  }
+
+  send(conn: StompConnection, frame: Frame): void {
+    const destination = frame.headers.get('destination');
+    if (destination === undefined) {
+      conn.sendError('Missing destination header');
+      return;
+    }
+    const forwarded = this.forward(destination, frame);
+    if (this.isRequestQueue(destination)) this.request(conn, frame);
+    else if (forwarded === 0) conn.sendError('Subscription not available');
+  }
+
+  /** Sends a JSON text (a response) to every subscriber of exactly `destination`. */
+  deliver(destination: string, json: string): number {
+    const subs = this.destinations.get(destination);
+    if (subs === undefined) return 0;
+    for (const sub of subs) sub.conn.writeMessageText(sub, json);
+    return subs.size;
+  }
+
+  private publishEvent(event: HostEvent): void {
+    const subs = this.destinations.get(this.eventQueue);
+    if (subs === undefined) return;
+    for (const sub of subs) sub.conn.writeMessage(sub, event.bytes);
+  }
+
+  private isRequestQueue(destination: string): boolean {
+    for (let i = 0; i < this.queues.length; i++) {
+      if (destination === this.queues[i] || destination.startsWith(this.queueChildren[i]!)) return true;
+    }
+    return false;
+  }
+
+  private request(conn: StompConnection, frame: Frame): void {
+    const replyTo = frame.headers.get('reply-to');
+    const flowId = frame.headers.get('ovirtCorrelationId');
+    conn.requestStarted();
+    let reply: ReturnType<RpcEngine['handle']>;
+    try {
+      reply = this.engine.handle(frame.body.toString('utf8'), { flowId, peer: conn.peer });
+    } catch (err) {
+      this.failed(conn, flowId, err);
+      return;
+    }
+    // Synchronous methods (Host.ping2) are answered without a promise turn.
+    if (reply instanceof Promise) reply.then((r) => this.replied(conn, replyTo, flowId, r), (err: unknown) => this.failed(conn, flowId, err));
+    else this.replied(conn, replyTo, flowId, reply);
+  }
+
+  private replied(conn: StompConnection, replyTo: string | undefined, flowId: string | undefined, reply: EncodedReply | undefined): void {
+    conn.requestFinished();
+    if (reply === undefined) return;
+    // A reply under a null id goes where vdsm sends it: its Python client fails on a
+    // null-id response in its own queue, the engine's queue tolerates it.
+    const destination = reply.orphan ? this.responseQueue : replyTo;
+    if (destination === undefined) {
+      conn.log.debug({ peer: conn.peer, flowId }, 'request without reply-to: response dropped (as vdsm)');
+      return;
+    }
+    if (this.deliver(destination, reply.json) === 0) {
+      conn.log.debug({ peer: conn.peer, destination, flowId }, 'no subscriber for the response: dropped');
+    }
+  }
+
+  private failed(conn: StompConnection, flowId: string | undefined, err: unknown): void {
+    conn.requestFinished();
+    conn.log.error({ peer: conn.peer, err, flowId }, 'JSON-RPC engine failed');
+  }
+
+  /** MESSAGE to subscribers of the destination and its dot-separated parents; returns how many. */
+  private forward(destination: string, frame: Frame): number {
+    const targets = this.forwardTargets(destination);
+    for (const sub of targets) sub.conn.write(forwardedMessage(sub, frame));
+    return targets.length;
+  }
+
+  /** Subscribers of a destination and of its parents (`jms`, `jms.topic`, … but not `jms.top`);
+   * remembered until the next subscription change, since requests reuse a few destinations. */
+  private forwardTargets(destination: string): readonly Subscription[] {
+    let targets = this.targetCache.get(destination);
+    if (targets !== undefined) return targets;
+    const found: Subscription[] = [];
+    for (let end = destination.indexOf('.'); ; end = destination.indexOf('.', end + 1)) {
+      const subs = this.destinations.get(end === -1 ? destination : destination.slice(0, end));
+      if (subs !== undefined) found.push(...subs);
+      if (end === -1) break;
+    }
+    targets = found;
+    if (this.targetCache.size >= TARGET_CACHE_SIZE) this.targetCache.clear();
+    this.targetCache.set(destination, targets);
+    return targets;
+  }
+}
+
+/** vdsm's forwarded MESSAGE: `subscription` first, then the SEND's headers in order (a SEND
+ * `subscription` header overrides the value in place), content-length recomputed. */
+function forwardedMessage(sub: Subscription, frame: Frame): Buffer {
+  const headers: [string, string][] = [['subscription', frame.headers.get('subscription') ?? sub.id]];
+  for (const [name, value] of frame.headers) if (name !== 'subscription') headers.push([name, value]);
+  return encodeFrame('MESSAGE', headers, frame.body);
+}

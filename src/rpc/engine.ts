@@ -1,0 +1,205 @@
+/**
+ * The transport-free JSON-RPC 2.0 engine: one message (a request, a notification or a batch)
+ * in, at most one encoded reply out. Transports decide where the reply goes.
+ *
+ * Where vdsm breaks clients we do not follow it (reference §3.4): notification-only messages are
+ * answered with nothing (vdsm kills its request thread), batches get a proper array (vdsm answers
+ * nothing), every invalid request is answered once (vdsm twice). A single response is a bare
+ * object even for a one-element batch, as vdsm answers its own client. Error texts and codes are vdsm's.
+ */
+import { getLogger, type Logger } from '../log.js';
+import {
+  InvalidRequestError,
+  MethodNotFoundError,
+  ParseError,
+  RecoveringError,
+  RpcError,
+  toRpcError,
+} from './errors.js';
+import type { CallContext, MethodTable } from './method-table.js';
+import { bindParams } from './params.js';
+
+export interface RequestContext {
+  /** The flow id (STOMP header `ovirtCorrelationId`); it goes in every log line of the request. */
+  readonly flowId?: string | undefined;
+  readonly peer?: string | undefined;
+}
+
+export interface EncodedReply {
+  readonly json: string;
+  /** A single response with a null id (parse error, invalid request): nobody asked under that id,
+   * so vdsm sends it to the default response queue rather than to the requester's reply-to. */
+  readonly orphan: boolean;
+}
+
+export interface EngineOptions {
+  log?: Logger;
+  /** While false every request is answered with code 99 (vdsm: recovering or initializing). */
+  isReady?: () => boolean;
+}
+
+type Id = string | number | null;
+
+const NO_REPLY = undefined;
+
+export class JsonRpcEngine {
+  private readonly log: Logger;
+  private readonly isReady: () => boolean;
+
+  constructor(
+    private readonly methods: MethodTable,
+    options: EngineOptions = {},
+  ) {
+    this.log = options.log ?? getLogger('jsonrpc');
+    this.isReady = options.isReady ?? (() => true);
+  }
+
+  /**
+   * Serves one message: the reply, or undefined when nothing is to be sent. Synchronous when
+   * every method involved answered synchronously (no promise turn for Host.ping2), else a promise.
+   */
+  handle(body: string, ctx: RequestContext = {}): EncodedReply | undefined | Promise<EncodedReply | undefined> {
+    let message: unknown;
+    try {
+      message = JSON.parse(body);
+    } catch {
+      this.logFor(ctx).info({ peer: ctx.peer }, 'request is not JSON');
+      return { json: errorResponse(null, new ParseError()), orphan: true };
+    }
+    if (!Array.isArray(message)) {
+      const single = this.answer(message, ctx);
+      if (single === NO_REPLY) return NO_REPLY;
+      if (typeof single === 'string') return reply(single);
+      return single.then((json) => (json === NO_REPLY ? NO_REPLY : reply(json)));
+    }
+    if (message.length === 0) {
+      return { json: errorResponse(null, new InvalidRequestError([], 'request batch is empty')), orphan: true };
+    }
+    const answers = message.map((m) => this.answer(m, ctx));
+    if (answers.some((a) => a instanceof Promise)) return Promise.all(answers).then(joinBatch);
+    return joinBatch(answers as (string | undefined)[]);
+  }
+
+  /** One element: its encoded response, or undefined for a notification. Sync when it can be. */
+  private answer(req: unknown, ctx: RequestContext): string | undefined | Promise<string | undefined> {
+    if (req === null || typeof req !== 'object' || Array.isArray(req)) {
+      return errorResponse(null, new InvalidRequestError(req, 'request is not an object'));
+    }
+    const r = req as Record<string, unknown>;
+    const invalid = invalidReason(r);
+    if (invalid !== undefined) return errorResponse(null, new InvalidRequestError(r, invalid));
+    const method = r['method'] as string;
+    // A null id is treated as a notification: the engine takes a null-id message without `error`
+    // for an event, so answering it would confuse it.
+    const id = (r['id'] ?? null) as Id;
+    const notification = id === null;
+    const call = new Call(method, ctx, this.log);
+
+    if (!this.isReady()) {
+      return notification ? NO_REPLY : errorResponse(id, new RecoveringError());
+    }
+    const entry = this.methods.get(method);
+    if (entry === undefined) {
+      if (this.log.isLevelEnabled('info')) call.log.info({ peer: ctx.peer }, 'no such method');
+      return notification ? NO_REPLY : errorResponse(id, new MethodNotFoundError(method));
+    }
+    let result: unknown;
+    try {
+      const args = bindParams(entry, r['params']);
+      // Checked on the engine's logger: asking the call's would build a child logger per request.
+      if (this.log.isLevelEnabled('debug')) call.log.debug({ id, peer: ctx.peer }, 'calling');
+      result = entry.handler(args, call);
+    } catch (err) {
+      return this.failed(call, id, notification, err);
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        (value) => (notification ? NO_REPLY : this.succeeded(call, id, value)),
+        (err: unknown) => this.failed(call, id, notification, err),
+      );
+    }
+    return notification ? NO_REPLY : this.succeeded(call, id, result);
+  }
+
+  private succeeded(call: Call, id: Id, result: unknown): string {
+    try {
+      return resultResponse(id, result);
+    } catch (err) {
+      call.log.error({ err }, 'result cannot be encoded as JSON');
+      return errorResponse(id, toRpcError(err));
+    }
+  }
+
+  private failed(call: Call, id: Id, notification: boolean, err: unknown): string | undefined {
+    const rpcErr = toRpcError(err);
+    if (err instanceof RpcError) call.log.info({ id, code: rpcErr.code, error: rpcErr.message }, 'call failed');
+    else call.log.error({ id, err }, 'call failed with an unexpected error');
+    return notification ? NO_REPLY : errorResponse(id, rpcErr);
+  }
+
+  private logFor(ctx: RequestContext): Logger {
+    return ctx.flowId === undefined ? this.log : this.log.child({ flowId: ctx.flowId });
+  }
+}
+
+/** The call's context; its logger is made only when something is logged. */
+class Call implements CallContext {
+  private child: Logger | undefined;
+  readonly flowId: string | undefined;
+  readonly peer: string | undefined;
+
+  constructor(
+    readonly method: string,
+    ctx: RequestContext,
+    private readonly base: Logger,
+  ) {
+    this.flowId = ctx.flowId;
+    this.peer = ctx.peer;
+  }
+
+  get log(): Logger {
+    this.child ??= this.base.child(this.flowId === undefined ? { method: this.method } : { method: this.method, flowId: this.flowId });
+    return this.child;
+  }
+}
+
+function invalidReason(r: Record<string, unknown>): string | undefined {
+  if (r['jsonrpc'] !== '2.0') return 'Wrong protocol version';
+  if (typeof r['method'] !== 'string') return 'missing method header in method';
+  const params = r['params'];
+  if (params !== undefined && (params === null || typeof params !== 'object')) return 'wrong params type';
+  const id = r['id'];
+  if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') return 'wrong id type';
+  return undefined;
+}
+
+/** vdsm's rule, which its Python client relies on (it sends `[{…}]`): one response goes as a bare
+ * object, more as an array. */
+function joinBatch(answers: (string | undefined)[]): EncodedReply | undefined {
+  const parts = answers.filter((a): a is string => a !== NO_REPLY);
+  if (parts.length === 0) return NO_REPLY;
+  if (parts.length === 1) return reply(parts[0]!);
+  return { json: `[${parts.join(',')}]`, orphan: false };
+}
+
+/** Responses are built below, so a null id is recognised by its text. */
+const NULL_ID_PREFIX = '{"jsonrpc":"2.0","id":null,';
+
+function reply(json: string): EncodedReply {
+  return { json, orphan: json.startsWith(NULL_ID_PREFIX) };
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Key order jsonrpc, id, result as vdsm; `undefined`/`null` results are `true`. */
+export function resultResponse(id: Id, result: unknown): string {
+  const encoded = result === undefined || result === null ? 'true' : JSON.stringify(result);
+  if (encoded === undefined) throw new TypeError(`result of type ${typeof result} has no JSON form`);
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${encoded}}`;
+}
+
+export function errorResponse(id: Id, err: RpcError): string {
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":${err.code},"message":${JSON.stringify(err.message)}}}`;
+}
