@@ -1,0 +1,25 @@
+{
+  "targets": [
+    {
+      "target_name": "hostvisor_libvirt",
+      "sources": [
+        "src/virt/libvirt/native/addon.cc",
+        "src/virt/libvirt/native/connection_wrap.cc",
+        "src/virt/libvirt/native/domain.cc",
+        "src/virt/libvirt/native/event_loop.cc",
+        "src/virt/libvirt/native/event_sink.cc",
+        "src/virt/libvirt/native/events_api.cc",
+        "src/virt/libvirt/native/host.cc",
+        "src/virt/libvirt/native/js.cc",
+        "src/virt/libvirt/native/shared_connection.cc",
+        "src/virt/libvirt/native/stats.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "<!@(pkg-config --cflags libvirt libvirt-qemu)"],
+      "libraries": ["<!@(pkg-config --libs libvirt libvirt-qemu)"]
+    }
+  ]
+}

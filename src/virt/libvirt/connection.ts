@@ -1,0 +1,268 @@
+/**
+ * The typed face of hostvisor's libvirt addon.
+ *
+ * Every method here is SYNCHRONOUS and may block for as long as libvirt does (a hung QEMU
+ * monitor, an unreachable daemon). They are meant for piscina worker threads, where blocking is
+ * the point of the Executor. The main thread never calls them; it only opens the connection with
+ * openAsync() and registers for events (subscribe) at start.
+ *
+ * A LibvirtConnection is one holder of the process-wide connection for its URI: every thread
+ * that makes one for the same URI shares the same libvirt connection (and, with the test driver,
+ * the same domains). The connection opens on first use; close() gives the reference back.
+ *
+ * Domains are named by UUID string. Each call looks the domain up and frees it before returning,
+ * so no libvirt handle outlives a call. A failed call throws LibvirtError; an unknown UUID gives
+ * code VIR_ERR_NO_DOMAIN (ErrorCode.NO_DOMAIN).
+ */
+import { decodeEvent, type LibvirtEvent } from './events.js';
+import { native, scratch, type NativeConnection } from './native.js';
+import { decodeSample } from './sample.js';
+import type {
+  BlockStats,
+  DomainDevices,
+  DomainIdentity,
+  DomainInfo,
+  DomainSample,
+  DomainStateReason,
+  DomainStatsRecord,
+  HostIdentity,
+  InterfaceStats,
+  MemoryStats,
+  NodeCpuStats,
+  NodeInfo,
+} from './types.js';
+
+export interface MigrateOptions {
+  flags?: number;
+  /** New name on the destination. */
+  dname?: string;
+  /** MiB/s; 0 lets libvirt choose. */
+  bandwidth?: number;
+}
+
+export class LibvirtConnection {
+  private readonly handle: NativeConnection;
+
+  constructor(uri: string) {
+    this.handle = new native.Connection(uri);
+  }
+
+  get uri(): string {
+    return this.handle.uri;
+  }
+
+  isOpen(): boolean {
+    return this.handle.isOpen();
+  }
+
+  /** Opens now (or reopens a dropped connection), blocking. Workers may rely on lazy opening. */
+  open(): HostIdentity {
+    return this.handle.open();
+  }
+
+  /** Opens (or reopens) on libuv's thread pool: the main thread's way in. */
+  openAsync(): Promise<HostIdentity> {
+    return this.handle.openAsync();
+  }
+
+  /** Gives this holder's reference back. Later calls throw (VIR_ERR_INVALID_CONN). */
+  close(): void {
+    this.handle.close();
+  }
+
+  /** Fault hook: behave as if libvirt reported the connection closed (reason `error`). */
+  simulateDrop(): void {
+    this.handle.simulateDrop();
+  }
+
+  // Host.
+
+  describe(): HostIdentity {
+    return native.describe(this.handle);
+  }
+  nodeInfo(): NodeInfo {
+    return native.nodeInfo(this.handle);
+  }
+  /** Nanosecond counters; `cpu` -1 (default) sums all CPUs. */
+  nodeCpuStats(cpu = -1): NodeCpuStats {
+    return native.nodeCpuStats(this.handle, cpu);
+  }
+  capabilities(): string {
+    return native.capabilities(this.handle);
+  }
+  hostname(): string {
+    return native.hostname(this.handle);
+  }
+  hypervisorType(): string {
+    return native.hypervisorType(this.handle);
+  }
+  hypervisorVersion(): number {
+    return native.hypervisorVersion(this.handle);
+  }
+  libVersion(): number {
+    return native.libVersion(this.handle);
+  }
+  /** The URI libvirt reports (canonical form), as opposed to `uri`, the one asked for. */
+  connectedUri(): string {
+    return native.uri(this.handle);
+  }
+
+  // Domains.
+
+  /** Flags: ListDomains (0 = all). */
+  listDomains(flags = 0): DomainIdentity[] {
+    return native.listDomains(this.handle, flags);
+  }
+  lookupByUuid(uuid: string): DomainIdentity {
+    return native.lookupByUuid(this.handle, uuid);
+  }
+  lookupByName(name: string): DomainIdentity {
+    return native.lookupByName(this.handle, name);
+  }
+  defineXml(xml: string, flags = 0): DomainIdentity {
+    return native.defineXml(this.handle, xml, flags);
+  }
+  /** Starts a transient domain. */
+  createXml(xml: string, flags = 0): DomainIdentity {
+    return native.createXml(this.handle, xml, flags);
+  }
+  start(uuid: string, flags = 0): void {
+    native.start(this.handle, uuid, flags);
+  }
+  destroy(uuid: string, flags = 0): void {
+    native.destroy(this.handle, uuid, flags);
+  }
+  shutdown(uuid: string, flags = 0): void {
+    native.shutdown(this.handle, uuid, flags);
+  }
+  reboot(uuid: string, flags = 0): void {
+    native.reboot(this.handle, uuid, flags);
+  }
+  suspend(uuid: string): void {
+    native.suspend(this.handle, uuid);
+  }
+  resume(uuid: string): void {
+    native.resume(this.handle, uuid);
+  }
+  /** Flags: UndefineFlags. */
+  undefine(uuid: string, flags = 0): void {
+    native.undefine(this.handle, uuid, flags);
+  }
+  identity(uuid: string): DomainIdentity {
+    return native.identity(this.handle, uuid);
+  }
+  info(uuid: string): DomainInfo {
+    return native.info(this.handle, uuid);
+  }
+  state(uuid: string): DomainStateReason {
+    return native.state(this.handle, uuid);
+  }
+  /** Flags: XmlFlags. */
+  xmlDesc(uuid: string, flags = 0): string {
+    return native.xmlDesc(this.handle, uuid, flags);
+  }
+  isActive(uuid: string): boolean {
+    return native.isActive(this.handle, uuid);
+  }
+  isPersistent(uuid: string): boolean {
+    return native.isPersistent(this.handle, uuid);
+  }
+  /** Flags: VcpuFlags. */
+  setVcpus(uuid: string, count: number, flags = 0): void {
+    native.setVcpus(this.handle, uuid, count, flags);
+  }
+  /** Flags: MemoryFlags. */
+  setMemory(uuid: string, kib: number, flags = 0): void {
+    native.setMemory(this.handle, uuid, kib, flags);
+  }
+  /**
+   * A QEMU guest-agent command through libvirt (libvirt-qemu); returns the reply JSON text.
+   * `timeoutSec` ≥ 0, or AgentTimeout.BLOCK / DEFAULT.
+   */
+  qemuAgentCommand(uuid: string, command: string | object, timeoutSec: number, flags = 0): string {
+    const text = typeof command === 'string' ? command : JSON.stringify(command);
+    return native.qemuAgentCommand(this.handle, uuid, text, timeoutSec, flags);
+  }
+  migrateToUri(uuid: string, destinationUri: string, options: MigrateOptions = {}): void {
+    native.migrateToUri(this.handle, uuid, destinationUri, options.flags ?? 0, options.dname ?? null, options.bandwidth ?? 0);
+  }
+
+  // Statistics.
+
+  /**
+   * virConnectGetAllDomainStats. `groups`: StatsGroup bits (0 = every group the driver has);
+   * `flags`: ListDomains filters and StatsFlags. The test driver fills only the `state` group.
+   */
+  allDomainStats(groups = 0, flags = 0): DomainStatsRecord[] {
+    return native.allDomainStats(this.handle, groups, flags);
+  }
+  /** virDomainListGetStats for these domains; UUIDs that no longer exist are left out. */
+  domainListStats(uuids: readonly string[], groups = 0, flags = 0): DomainStatsRecord[] {
+    return native.domainListStats(this.handle, uuids, groups, flags);
+  }
+  /** `path`: the disk's target name (`vda`) or source path. */
+  blockStats(uuid: string, path: string): BlockStats {
+    return native.blockStats(this.handle, uuid, path);
+  }
+  /** `path`: the interface's host-side name or its MAC address. */
+  interfaceStats(uuid: string, path: string): InterfaceStats {
+    return native.interfaceStats(this.handle, uuid, path);
+  }
+  memoryStats(uuid: string): MemoryStats {
+    return native.memoryStats(this.handle, uuid);
+  }
+  /** The per-domain path in one call: info, and block/interface/memory stats if active. */
+  sampleDomain(uuid: string, devices: DomainDevices = {}): DomainSample {
+    const disks = devices.disks ?? [];
+    const nics = devices.nics ?? [];
+    native.sampleDomain(this.handle, uuid, disks, nics);
+    return decodeSample(scratch, disks, nics);
+  }
+
+  // Events.
+
+  /**
+   * Delivers this connection's domain events (and its drops and reopens) to `listener` on the
+   * calling thread, in order. Needs the event loop running (startEventLoop). The subscription
+   * survives reopening. Listeners should not throw (a throw becomes a process warning).
+   * Returns the function that unsubscribes.
+   */
+  subscribe(listener: (event: LibvirtEvent) => void): () => void {
+    const subscription = native.subscribe(this.handle, (raw) => {
+      try {
+        listener(decodeEvent(raw));
+      } catch (err) {
+        // Thrown back into the addon it would vanish; a warning at least shows up.
+        process.emitWarning(`libvirt event listener threw: ${err instanceof Error ? err.stack : String(err)}`);
+      }
+    });
+    return () => subscription.close();
+  }
+}
+
+/**
+ * Starts the process-wide thread running libvirt's event loop. Counted: each start needs a stop.
+ * Cheap and non-blocking, so the main thread may call it.
+ */
+export function startEventLoop(): void {
+  native.startEventLoop();
+}
+
+/** Stops the event-loop thread (the last holder's stop ends it); false if it did not end in time. */
+export function stopEventLoop(timeoutMs = 2000): boolean {
+  return native.stopEventLoop(timeoutMs);
+}
+
+export function eventLoopRunning(): boolean {
+  return native.eventLoopRunning();
+}
+
+/** Version of the libvirt library loaded in this process (no connection needed). */
+export function clientLibVersion(): number {
+  return native.clientLibVersion();
+}
+
+/** 9000000 → "9.0.0". */
+export function formatVersion(encoded: number): string {
+  return `${Math.floor(encoded / 1_000_000)}.${Math.floor(encoded / 1000) % 1000}.${encoded % 1000}`;
+}

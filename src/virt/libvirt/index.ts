@@ -1,0 +1,17 @@
+/**
+ * hostvisor's libvirt face: the N-API addon behind typed, synchronous calls (for worker
+ * threads), domain events for the main thread, and a generator of test-driver hosts.
+ */
+export {
+  LibvirtConnection,
+  clientLibVersion,
+  eventLoopRunning,
+  formatVersion,
+  startEventLoop,
+  stopEventLoop,
+  type MigrateOptions,
+} from './connection.js';
+export * from './constants.js';
+export { ErrorCode, ErrorLevel, LibvirtError, isLibvirtError, isNoDomain, type LibvirtErrorData } from './errors.js';
+export * from './events.js';
+export type * from './types.js';

@@ -1,0 +1,118 @@
+/**
+ * Loads the compiled addon (build/Release/hostvisor_libvirt.node, built by `npm run build:addon`)
+ * and describes its raw surface. Only the face in this folder uses it directly.
+ *
+ * The addon is context-aware: each thread that imports this module gets its own instance, while
+ * connections and the event-loop thread are shared by the whole process.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { repoRoot } from '../../paths.js';
+import { LibvirtError } from './errors.js';
+import { SCRATCH_SLOTS } from './sample.js';
+import type { RawEvent } from './events.js';
+import type {
+  BlockStats,
+  DomainIdentity,
+  DomainInfo,
+  DomainStateReason,
+  DomainStatsRecord,
+  HostIdentity,
+  InterfaceStats,
+  MemoryStats,
+  NodeCpuStats,
+  NodeInfo,
+} from './types.js';
+
+export const ADDON_PATH = join(repoRoot, 'build', 'Release', 'hostvisor_libvirt.node');
+
+/** One holder of the process-wide connection for a URI. */
+export interface NativeConnection {
+  readonly uri: string;
+  /** Opens (or reopens) now, blocking; returns what the hypervisor says about itself. */
+  open(): HostIdentity;
+  /** The same, on libuv's thread pool. */
+  openAsync(): Promise<HostIdentity>;
+  isOpen(): boolean;
+  /** Gives this holder's reference back; the last one closes the libvirt connection. */
+  close(): void;
+  /** Fault hook: marks the shared connection dropped, as libvirt's close callback would. */
+  simulateDrop(): void;
+}
+
+export interface NativeSubscription {
+  close(): void;
+}
+
+type C = NativeConnection;
+
+export interface NativeAddon {
+  Connection: new (uri: string) => NativeConnection;
+  setErrorClass(cls: typeof LibvirtError): void;
+
+  nodeInfo(c: C): NodeInfo;
+  nodeCpuStats(c: C, cpu?: number): NodeCpuStats;
+  capabilities(c: C): string;
+  describe(c: C): HostIdentity;
+  hostname(c: C): string;
+  hypervisorType(c: C): string;
+  hypervisorVersion(c: C): number;
+  libVersion(c: C): number;
+  uri(c: C): string;
+  clientLibVersion(): number;
+
+  listDomains(c: C, flags: number): DomainIdentity[];
+  lookupByUuid(c: C, uuid: string): DomainIdentity;
+  lookupByName(c: C, name: string): DomainIdentity;
+  defineXml(c: C, xml: string, flags: number): DomainIdentity;
+  createXml(c: C, xml: string, flags: number): DomainIdentity;
+  start(c: C, uuid: string, flags: number): void;
+  destroy(c: C, uuid: string, flags: number): void;
+  shutdown(c: C, uuid: string, flags: number): void;
+  reboot(c: C, uuid: string, flags: number): void;
+  suspend(c: C, uuid: string): void;
+  resume(c: C, uuid: string): void;
+  undefine(c: C, uuid: string, flags: number): void;
+  identity(c: C, uuid: string): DomainIdentity;
+  info(c: C, uuid: string): DomainInfo;
+  state(c: C, uuid: string): DomainStateReason;
+  xmlDesc(c: C, uuid: string, flags: number): string;
+  isActive(c: C, uuid: string): boolean;
+  isPersistent(c: C, uuid: string): boolean;
+  setVcpus(c: C, uuid: string, count: number, flags: number): void;
+  setMemory(c: C, uuid: string, kib: number, flags: number): void;
+  qemuAgentCommand(c: C, uuid: string, command: string, timeout: number, flags: number): string;
+  migrateToUri(c: C, uuid: string, duri: string, flags: number, dname: string | null, bandwidth: number): void;
+
+  allDomainStats(c: C, groups: number, flags: number): DomainStatsRecord[];
+  domainListStats(c: C, uuids: readonly string[], groups: number, flags: number): DomainStatsRecord[];
+  blockStats(c: C, uuid: string, path: string): BlockStats;
+  interfaceStats(c: C, uuid: string, path: string): InterfaceStats;
+  memoryStats(c: C, uuid: string): MemoryStats;
+  /** Writes into the scratch array (see sample.ts) and returns the number of slots used. */
+  sampleDomain(c: C, uuid: string, disks: readonly string[], nics: readonly string[]): number;
+  setScratch(scratch: Float64Array): void;
+
+  subscribe(c: C, callback: (event: RawEvent) => void): NativeSubscription;
+  startEventLoop(): void;
+  stopEventLoop(timeoutMs: number): boolean;
+  eventLoopRunning(): boolean;
+}
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  let addon: NativeAddon;
+  try {
+    addon = require(ADDON_PATH) as NativeAddon;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot load the libvirt addon ${ADDON_PATH} (run \`npm run build:addon\`): ${why}`);
+  }
+  addon.setErrorClass(LibvirtError);
+  addon.setScratch(scratch);
+  return addon;
+}
+
+/** This thread's scratch array for calls that return many numbers (see sample.ts). */
+export const scratch = new Float64Array(SCRATCH_SLOTS);
+export const native: NativeAddon = load();

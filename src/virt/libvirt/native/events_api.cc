@@ -1,0 +1,103 @@
+// The JS side of events: start/stop the event-loop thread, and subscribe a callback to the
+// domain events of a connection. A Subscription gives its callbacks back on close(), or when
+// its thread's environment goes away.
+#include <memory>
+
+#include "event_loop.h"
+#include "event_sink.h"
+#include "exports.h"
+#include "js.h"
+
+namespace hv {
+
+namespace {
+
+class SubscriptionWrap : public Napi::ObjectWrap<SubscriptionWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Subscription", {InstanceMethod<&SubscriptionWrap::Close>("close")});
+  }
+
+  explicit SubscriptionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SubscriptionWrap>(info) {}
+  ~SubscriptionWrap() override { Unsubscribe(); }
+
+  void Attach(std::shared_ptr<SharedConnection> shared, std::shared_ptr<EventSink> sink) {
+    shared_ = std::move(shared);
+    sink_ = std::move(sink);
+  }
+
+ private:
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Unsubscribe();
+    return info.Env().Undefined();
+  }
+
+  void Unsubscribe() {
+    if (!sink_) return;
+    shared_->Unsubscribe(sink_);
+    sink_->Release();
+    sink_.reset();
+    shared_.reset();
+  }
+
+  std::shared_ptr<SharedConnection> shared_;
+  std::shared_ptr<EventSink> sink_;
+};
+
+// Runs when the thread-safe function is finalized: after Release, or when the environment is
+// torn down first. Either way no more calls may be made on it.
+void SinkFinalized(Napi::Env, std::shared_ptr<EventSink>* box, std::nullptr_t*) {
+  (*box)->Finalized();
+  delete box;
+}
+
+// (conn, callback) → Subscription
+Napi::Value Subscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<SharedConnection> shared = ConnectionArg(info, 0)->shared_from_this();
+  if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
+  auto sink = std::make_shared<EventSink>();
+  auto* box = new std::shared_ptr<EventSink>(sink);
+  EventTsfn tsfn = EventTsfn::New(env, info[1].As<Napi::Function>(), "hostvisor:libvirt-events", 0, 1, nullptr,
+                                  SinkFinalized, box);
+  // Events must not keep the process alive: the daemon's own lifecycle decides when it ends.
+  tsfn.Unref(env);
+  sink->Attach(tsfn);
+  try {
+    shared->Subscribe(sink);
+  } catch (...) {
+    sink->Release();
+    throw;
+  }
+  Napi::Object obj = Data(env).subscriptionClass.New({});
+  SubscriptionWrap::Unwrap(obj)->Attach(std::move(shared), std::move(sink));
+  return obj;
+}
+
+Napi::Value StartLoop(const Napi::CallbackInfo& info) {
+  StartEventLoop();
+  return info.Env().Undefined();
+}
+
+// (timeoutMs) → whether the thread finished in time
+Napi::Value StopLoop(const Napi::CallbackInfo& info) {
+  int timeout = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 2000;
+  return Napi::Boolean::New(info.Env(), StopEventLoop(timeout));
+}
+
+Napi::Value LoopRunning(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), EventLoopRunning());
+}
+
+}  // namespace
+
+void ExportEvents(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = SubscriptionWrap::Define(env);
+  Data(env).subscriptionClass = Napi::Persistent(cls);
+  Export<Subscribe>(env, exports, "subscribe");
+  Export<StartLoop>(env, exports, "startEventLoop");
+  Export<StopLoop>(env, exports, "stopEventLoop");
+  Export<LoopRunning>(env, exports, "eventLoopRunning");
+}
+
+}  // namespace hv

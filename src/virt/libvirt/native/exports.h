@@ -1,0 +1,13 @@
+// Each source file adds its functions to the module's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace hv {
+
+void ExportHost(Napi::Env env, Napi::Object exports);
+void ExportDomain(Napi::Env env, Napi::Object exports);
+void ExportStats(Napi::Env env, Napi::Object exports);
+void ExportEvents(Napi::Env env, Napi::Object exports);
+
+}  // namespace hv

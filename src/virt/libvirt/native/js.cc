@@ -1,0 +1,51 @@
+#include "js.h"
+
+#include "connection_wrap.h"
+
+namespace hv {
+
+Napi::Error ToJsError(Napi::Env env, const LibvirtFailure& failure) {
+  AddonData& data = Data(env);
+  if (!data.errorClass.IsEmpty()) {
+    Napi::Object err = data.errorClass.New({
+        Napi::String::New(env, failure.message),
+        Napi::Number::New(env, failure.code),
+        Napi::Number::New(env, failure.domain),
+        Napi::Number::New(env, failure.level),
+        Napi::String::New(env, failure.call),
+    });
+    return Napi::Error(env, err);
+  }
+  Napi::Error err = Napi::Error::New(env, failure.message);
+  err.Set("code", Napi::Number::New(env, failure.code));
+  err.Set("domain", Napi::Number::New(env, failure.domain));
+  err.Set("level", Napi::Number::New(env, failure.level));
+  err.Set("call", Napi::String::New(env, failure.call));
+  return err;
+}
+
+std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+unsigned int FlagsArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsUndefined() || info[i].IsNull()) return 0;
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "flags must be a number");
+  return info[i].As<Napi::Number>().Uint32Value();
+}
+
+int64_t IntegerArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+SharedConnection* ConnectionArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsObject()) throw Napi::TypeError::New(info.Env(), "expected a libvirt Connection");
+  Napi::Object obj = info[i].As<Napi::Object>();
+  // A type tag check is much cheaper than instanceof, and no other object can forge it.
+  if (!obj.CheckTypeTag(&kConnectionTag)) throw Napi::TypeError::New(info.Env(), "expected a libvirt Connection");
+  return ConnectionWrap::Unwrap(obj)->SharedRef();
+}
+
+}  // namespace hv
