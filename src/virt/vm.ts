@@ -7,6 +7,7 @@
  * guest-agent timeout passes: a VM without an agent must not stay "Powering up" for ever.
  * Every change of status is handed to the `onStatus` callback with vdsm's StatusDetails.
  */
+import type { DomainDescription, VmDevices } from './domain-xml.js';
 import type { LifecycleEvent } from './libvirt/events.js';
 
 export type VmStatus =
@@ -89,6 +90,10 @@ export class Vm {
   /** Guest data merged from the guest agents (filled by the guest-agent part). */
   guest: Record<string, unknown> = {};
   guestResponsive = false;
+  /** From the domain XML; empty until the VM has been described. */
+  devices: VmDevices = { disks: [], nics: [], channels: [] };
+  vcpus = 0;
+  memoryKiB = 0;
   private requested: Requested;
 
   constructor(
@@ -101,6 +106,13 @@ export class Vm {
     this.status = status;
     this.statusTime = String(clock.eventTime());
     if (status !== 'Down' && status !== 'WaitForLaunch') this.startedAt = clock.monotonic();
+  }
+
+  describe(domain: DomainDescription): void {
+    this.name = domain.name;
+    this.devices = domain.devices;
+    this.vcpus = domain.vcpus;
+    this.memoryKiB = domain.memoryKiB;
   }
 
   /** Running in the sense that matters for sampling: QEMU exists. */

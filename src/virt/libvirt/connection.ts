@@ -266,3 +266,11 @@ export function clientLibVersion(): number {
 export function formatVersion(encoded: number): string {
   return `${Math.floor(encoded / 1_000_000)}.${Math.floor(encoded / 1000) % 1000}.${encoded % 1000}`;
 }
+
+/**
+ * Ends the process at once with `code`. Node's exit waits for every worker thread, and one stuck in
+ * a system call never finishes: after a stop that left stuck threads, this is how the daemon exits.
+ */
+export function exitNow(code: number): never {
+  return native.exitNow(code);
+}

@@ -6,6 +6,7 @@ export {
   LibvirtConnection,
   clientLibVersion,
   eventLoopRunning,
+  exitNow,
   formatVersion,
   startEventLoop,
   stopEventLoop,

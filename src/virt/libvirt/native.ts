@@ -92,6 +92,8 @@ export interface NativeAddon {
   /** Writes into the scratch array (see sample.ts) and returns the number of slots used. */
   sampleDomain(c: C, uuid: string, disks: readonly string[], nics: readonly string[]): number;
   setScratch(scratch: Float64Array): void;
+  /** _exit(2): ends the process without joining threads stuck in system calls. */
+  exitNow(code: number): never;
 
   subscribe(c: C, callback: (event: RawEvent) => void): NativeSubscription;
   startEventLoop(): void;
