@@ -11,9 +11,13 @@ export type { Logger } from 'pino';
 let root: Logger = pino({ level: 'info', base: { pid: process.pid } });
 const children = new Set<Logger>();
 
-/** Replaces the root logger; call once at start, before components are built. */
+/**
+ * Replaces the root logger; call once at start, before components are built. Writes are
+ * synchronous: the daemon logs little at info level, and a line written before a crash or a hard
+ * exit must not be lost in a buffer.
+ */
 export function initLogging(level: LogLevel, destination?: DestinationStream): Logger {
-  root = pino({ level, base: { pid: process.pid } }, destination ?? pino.destination({ dest: 1, sync: false }));
+  root = pino({ level, base: { pid: process.pid } }, destination ?? pino.destination({ dest: 1, sync: true }));
   children.clear();
   return root;
 }
@@ -36,9 +40,4 @@ export function setLogLevel(level: LogLevel): void {
 
 export function getLogLevel(): string {
   return root.level;
-}
-
-/** Flushes buffered lines; pino's async destination would lose them at exit otherwise. */
-export function flushLogs(): void {
-  (root as Logger & { flush?: () => void }).flush?.();
 }

@@ -4,11 +4,11 @@
  * Exit codes: 0 clean stop, 1 a part failed to start or stop, 2 bad flags or config,
  * 70 an uncaught error (systemd restarts us: never run on in an unknown state).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatConfig, loadConfig, parseListen, type LoadedConfig } from './config/load.js';
-import { flushLogs, initLogging, type Logger } from './log.js';
-import { buildDaemon } from './supervisor.js';
+import { initLogging, type Logger } from './log.js';
+import { buildDaemon, version } from './supervisor.js';
+import { exitNow } from './virt/libvirt/index.js';
 
 const USAGE = `usage: hostvisord [options]
 
@@ -22,11 +22,6 @@ const USAGE = `usage: hostvisord [options]
 
 Environment: HOSTVISOR_<SECTION>_<KEY> sets any config key (precedence: defaults < file < env < flags).
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`hostvisord: ${message}\n`);
@@ -77,8 +72,7 @@ function readFlags(argv: string[]): { loaded: LoadedConfig; print: boolean } {
 function exitOnUncaught(log: Logger): void {
   const die = (kind: string) => (err: unknown) => {
     log.fatal({ err }, `${kind}: exiting, systemd restarts the daemon`);
-    flushLogs();
-    process.exit(70);
+    exitNow(70); // without waiting for worker threads, which may be stuck in calls
   };
   process.on('uncaughtException', die('uncaught exception'));
   process.on('unhandledRejection', die('unhandled rejection'));
@@ -96,23 +90,30 @@ async function main(): Promise<void> {
   log.info({ version: version(), config: loaded.config }, 'hostvisord starting');
 
   const daemon = buildDaemon(loaded.config, log);
+  const deadlineMs = loaded.config.daemon.stop_timeout * 1000;
+  /** Exits with `code`; a worker thread stuck in a system call would keep Node's exit waiting for ever. */
+  const exit = (code: number): never => {
+    if (daemon.stuckThreads() > 0) {
+      log.warn({ stuckThreads: daemon.stuckThreads() }, 'worker threads are stuck in calls: exiting without waiting for them');
+      exitNow(code);
+    }
+    process.exit(code);
+  };
   // A daemon runs until told to stop, whether or not a part holds the event loop open.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const stop = async (signal: string): Promise<void> => {
     log.info({ signal }, 'stopping');
-    const result = await daemon.stop(loaded.config.daemon.stop_timeout * 1000);
+    const result = await daemon.lifecycle.stop(deadlineMs);
     clearInterval(keepAlive);
     log.info({ clean: result.clean, failed: result.failed }, result.clean ? 'stopped cleanly' : 'stopped with failures');
-    flushLogs();
-    process.exit(result.clean ? 0 : 1);
+    exit(result.clean ? 0 : 1);
   };
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (signalled) {
         log.warn({ signal }, 'second signal while stopping: exiting now');
-        flushLogs();
-        process.exit(1);
+        exitNow(1);
       }
       signalled = true;
       void stop(signal);
@@ -120,14 +121,13 @@ async function main(): Promise<void> {
   }
 
   try {
-    await daemon.start();
-    log.info('hostvisord ready');
+    await daemon.lifecycle.start();
+    log.info({ port: daemon.port() }, 'hostvisord ready');
   } catch (err) {
     if (signalled) return; // the stop in progress decides the exit code
     log.fatal({ err }, (err as Error).message);
-    await daemon.stop(loaded.config.daemon.stop_timeout * 1000);
-    flushLogs();
-    process.exit(1);
+    await daemon.lifecycle.stop(deadlineMs);
+    exit(1);
   }
 }
 

@@ -1,14 +1,184 @@
 /**
  * Builds every part of the daemon and hands them to a Lifecycle in start order (vdsm's clientIF):
- * hypervisor connection, first host sample, executors, periodic operations, guest channels,
- * acceptor. Stop runs in reverse. Parts are added here as they are built.
+ *
+ *   hypervisor  the libvirt connection and its event thread
+ *   executors   the scheduler and the `rpc` and `periodic` worker pools
+ *   host        the first host sample: resources are known before any client is served
+ *   recovery    every domain on the host registered as a VM (nothing lost across a restart)
+ *   periodic    host and VM sampling operations
+ *   acceptor    the management port (last to start, first to stop)
+ *
+ * Stop runs in reverse. Every libvirt call runs in a worker; this file only wires.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApiContext } from './api/context.js';
+import { buildMethodTable } from './api/table.js';
+import { Executor, Operation, Scheduler, type TaskSpec } from './concurrency/index.js';
 import type { Config } from './config/schema.js';
 import { Lifecycle, type Part } from './lifecycle.js';
-import type { Logger } from './log.js';
+import { getLogger, setLogLevel, type Logger } from './log.js';
+import { createFront } from './net/front.js';
+import { repoRoot, workerFile } from './paths.js';
+import { EventBus, eventTime } from './rpc/events.js';
+import { HostMonitor } from './virt/host/monitor.js';
+import { Hypervisor } from './virt/hypervisor.js';
+import { DomainState } from './virt/libvirt/index.js';
+import { VmRegistry } from './virt/registry.js';
+import { StatsCache } from './virt/sampling/stats-cache.js';
+import type { VmSample } from './virt/sampling/vm-sample.js';
+import { VmSampler } from './virt/sampling/vm-sampler.js';
+import { vmStats } from './virt/vm-stats.js';
+import type { VmStatus } from './virt/vm.js';
+import type { DiscoveredDomain } from '../workers/vm.js';
 
-export function buildDaemon(config: Config, log: Logger): Lifecycle {
-  const parts: Part[] = [];
-  void config;
-  return new Lifecycle(parts, log);
+export interface Daemon {
+  readonly lifecycle: Lifecycle;
+  /** Worker threads still stuck in a call after the stop: the process must exit the hard way. */
+  stuckThreads(): number;
+  /** The management port actually bound (useful with port 0). */
+  port(): number | undefined;
+}
+
+export function version(): string {
+  return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** A domain's libvirt state as the VM status it is recovered in. */
+function recoveredStatus(state: number): VmStatus {
+  switch (state) {
+    case DomainState.RUNNING:
+    case DomainState.BLOCKED:
+      return 'Up';
+    case DomainState.PAUSED:
+    case DomainState.PMSUSPENDED:
+      return 'Paused';
+    case DomainState.SHUTDOWN:
+      return 'Powering down';
+    default:
+      return 'Down';
+  }
+}
+
+export function buildDaemon(config: Config, log: Logger): Daemon {
+  const uri = config.libvirt.uri;
+  const scheduler = new Scheduler('hostvisor.Scheduler', { logger: getLogger('scheduler') });
+  const rpc = new Executor('rpc', config.rpc.worker_threads, config.rpc.worker_threads * config.rpc.tasks_per_worker, config.rpc.max_workers, scheduler, {
+    filename: workerFile('libvirt'),
+    logger: getLogger('executor', { executor: 'rpc' }),
+  });
+  const s = config.sampling;
+  const periodic = new Executor('periodic', s.periodic_workers, s.periodic_workers * s.periodic_task_per_worker, s.max_workers, scheduler, {
+    filename: workerFile('libvirt'),
+    logger: getLogger('executor', { executor: 'periodic' }),
+  });
+
+  const events = new EventBus();
+  const registry = new VmRegistry(events, { eventTime, monotonic: () => performance.now() / 1000 });
+  const vmCache = new StatsCache<VmSample>(getLogger('stats-cache'));
+  registry.onAdded((vm) => vmCache.add(vm.id));
+  registry.onRemoved((vm) => vmCache.remove(vm.id));
+
+  const hypervisor = new Hypervisor(config);
+  hypervisor.on('lifecycle', (event) => registry.handleEvent(event));
+  hypervisor.on('io-error', (event) => registry.handleEvent(event));
+
+  const host = new HostMonitor({
+    uri,
+    statvfsPaths: config.sampling.statvfs_paths,
+    instancesPath: config.sampling.instances_path,
+    vcpuPinSet: config.sampling.vcpu_pin_set,
+    vms: () => registry.all(),
+    onResources: (view) => events.emit('host', 'resources', 'no_id', { resources: view }),
+    log: getLogger('host-monitor'),
+  });
+  const hostTimeout = config.vars.host_sample_stats_interval;
+  const hostOperation = new Operation(host.sample, config.vars.host_sample_stats_interval, scheduler, {
+    name: 'host-sampling',
+    exclusive: true,
+    executor: periodic,
+    timeout: hostTimeout,
+  });
+
+  const sampler = new VmSampler({
+    uri,
+    cache: vmCache,
+    vms: () => registry.all(),
+    onVanished: (vmId) => getLogger('vm-sampling').warn({ vmId }, 'domain vanished while sampling'),
+    log: getLogger('vm-sampling'),
+  });
+  const powerUpGrace = config.vars.guest_agent_timeout;
+  const vmOperation = new Operation(
+    async (ctx) => {
+      for (const vm of registry.all()) vm.checkPowerUp(powerUpGrace);
+      await sampler.sample(ctx);
+    },
+    config.vars.vm_sample_interval,
+    scheduler,
+    { name: 'vm-sampling', executor: periodic },
+  );
+
+  const api: ApiContext = {
+    uri,
+    rpc,
+    verbTimeout: config.rpc.worker_timeout,
+    registry,
+    host,
+    vmStats: (vm) => vmStats(vm, vmCache.get(vm.id), { commandTimeout: config.vars.vm_command_timeout }),
+    setLogLevel,
+    version: version(),
+  };
+  let recovered = false;
+  const front = createFront(config, buildMethodTable(api), { events, isReady: () => recovered });
+
+  let stuck = 0;
+  const executors: Part = {
+    name: 'executors',
+    start() {
+      scheduler.start();
+      rpc.start();
+      periodic.start();
+    },
+    async stop() {
+      const reports = await Promise.all([rpc.stop(), periodic.stop()]);
+      stuck = reports.reduce((n, r) => n + r.stuckThreads, 0);
+      scheduler.stop();
+    },
+  };
+  const firstHostSample: Part = {
+    name: 'host',
+    async start() {
+      await host.sample({ dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout: hostTimeout, discard: true }) });
+      log.info({ resources: host.resources }, 'host resources');
+    },
+    stop() {},
+  };
+  const recovery: Part = {
+    name: 'recovery',
+    async start() {
+      const domains = await periodic.dispatch<DiscoveredDomain[]>({ name: 'discover', filename: workerFile('vm'), args: { uri } });
+      for (const domain of domains) {
+        const vm = registry.add(domain.uuid, domain.name, recoveredStatus(domain.state));
+        vm.describe(domain);
+      }
+      host.refreshResources();
+      recovered = true;
+      log.info({ vms: registry.size }, 'recovered the VMs on the host');
+    },
+    stop() {},
+  };
+  const operations: Part = {
+    name: 'periodic',
+    start() {
+      hostOperation.start();
+      vmOperation.start();
+    },
+    stop() {
+      vmOperation.stop();
+      hostOperation.stop();
+    },
+  };
+
+  const lifecycle = new Lifecycle([hypervisor, executors, firstHostSample, recovery, operations, front.acceptor], log);
+  return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port };
 }

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { parseLoadavg, parseMeminfo, parseNetDev, parsePidStat, parseProcStat, selectedChoice } from '../src/virt/host/proc.js';
-import type { HostSample, NicSample } from '../src/virt/host/sample.js';
+import type { HostFacts, HostSample, NicSample } from '../src/virt/host/sample.js';
 
 const read = (path: string): string => readFileSync(path, 'utf8');
 
@@ -33,12 +33,13 @@ function nics(): Record<string, NicSample> {
   return out;
 }
 
-function diskFree(paths: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
+function diskSpace(paths: readonly string[]): HostSample['disks'] {
+  const out: HostSample['disks'] = {};
+  const MiB = 1024 * 1024;
   for (const path of paths) {
     try {
       const s = statfsSync(path);
-      out[path] = Math.floor((s.bavail * s.bsize) / (1024 * 1024));
+      out[path] = { freeMiB: Math.floor((s.bavail * s.bsize) / MiB), totalMiB: Math.floor((s.blocks * s.bsize) / MiB) };
     } catch {
       // A missing path is simply not reported, as vdsm does.
     }
@@ -63,8 +64,27 @@ export function hostSample(args: { statvfsPaths: string[] }): HostSample {
     meminfo: parseMeminfo(read('/proc/meminfo')),
     loadavg: parseLoadavg(read('/proc/loadavg')),
     nics: nics(),
-    diskFreeMiB: diskFree(args.statvfsPaths),
+    disks: diskSpace(args.statvfsPaths),
     thpState: selectedChoice(readOr('/sys/kernel/mm/transparent_hugepage/enabled', 'never')),
     self: self(),
+  };
+}
+
+/** Facts about the host that do not change while the daemon runs (Host.getCapabilities). */
+export function hostFacts(): HostFacts {
+  const osRelease: Record<string, string> = {};
+  for (const line of readOr('/etc/os-release', '').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (m) osRelease[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  const cpuinfo = readOr('/proc/cpuinfo', '');
+  const field = (name: string): string => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1]?.trim() ?? '';
+  const hostUuid = (readOr('/sys/class/dmi/id/product_uuid', '') || readOr('/etc/machine-id', '')).trim();
+  return {
+    osRelease,
+    cpuModel: field('model name'),
+    cpuFlags: field('flags').split(/\s+/).filter(Boolean),
+    hostUuid,
+    kernel: readOr('/proc/sys/kernel/osrelease', '').trim(),
   };
 }

@@ -21,6 +21,7 @@ import {
   type NodeCpuStats,
   type NodeInfo,
 } from '../src/virt/libvirt/index.js';
+import type { Outcome } from '../src/virt/libvirt/outcome.js';
 
 const connections = new Map<string, LibvirtConnection>();
 
@@ -33,7 +34,7 @@ function connectionFor(uri: string): LibvirtConnection {
   return conn;
 }
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: LibvirtErrorData };
+export type { Outcome };
 
 function attempt<T>(fn: () => T): Outcome<T> {
   try {

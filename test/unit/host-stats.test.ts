@@ -64,7 +64,7 @@ function sample(overrides: Partial<HostSample>): HostSample {
     meminfo: { MemTotal: 4 * 1024 * 1024, MemFree: 1024 * 1024, Cached: 512 * 1024, Buffers: 0, SReclaimable: 512 * 1024, SwapTotal: 2048, SwapFree: 1024 },
     loadavg: [0.5, 1.25, 2],
     nics: {},
-    diskFreeMiB: { '/tmp': 500 },
+    disks: { '/tmp': { freeMiB: 500, totalMiB: 1000 } },
     thpState: 'madvise',
     self: { utime: 0, stime: 0, threads: 10, rssKiB: 1000 },
     ...overrides,

@@ -18,9 +18,18 @@ export interface HostSample {
   meminfo: Record<string, number>;
   loadavg: [number, number, number];
   nics: Record<string, NicSample>;
-  /** Free MiB per configured path; a path that failed is left out. */
-  diskFreeMiB: Record<string, number>;
+  /** Free and total MiB per configured path; a path that failed is left out. */
+  disks: Record<string, { freeMiB: number; totalMiB: number }>;
   thpState: string;
   /** The daemon's own CPU use, in clock ticks, and its threads and RSS. */
   self: { utime: number; stime: number; threads: number; rssKiB: number };
+}
+
+/** Facts about the host that do not change while the daemon runs (Host.getCapabilities). */
+export interface HostFacts {
+  osRelease: Record<string, string>;
+  cpuModel: string;
+  cpuFlags: string[];
+  hostUuid: string;
+  kernel: string;
 }

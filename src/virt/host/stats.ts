@@ -79,7 +79,7 @@ export function hostStats(
     txDropped += nic.txDropped;
   }
   const diskStats: Record<string, { free: string }> = {};
-  for (const [path, free] of Object.entries(last.diskFreeMiB)) diskStats[path] = { free: String(free) };
+  for (const [path, space] of Object.entries(last.disks)) diskStats[path] = { free: String(space.freeMiB) };
 
   return {
     cpuUser: pct(cpu.user),

@@ -16,3 +16,4 @@ export * from './constants.js';
 export { ErrorCode, ErrorLevel, LibvirtError, isLibvirtError, isNoDomain, type LibvirtErrorData } from './errors.js';
 export * from './events.js';
 export type * from './types.js';
+export { unwrap, type Outcome } from './outcome.js';

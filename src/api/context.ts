@@ -1,0 +1,26 @@
+/**
+ * What the API's handlers work with: the VM registry and cached stats on the main thread, and
+ * an executor for everything that touches libvirt. The supervisor builds one and hands it to the
+ * method table; handlers never reach past it.
+ */
+import type { TaskDispatcher } from '../concurrency/index.js';
+import type { LogLevel } from '../config/schema.js';
+import type { HostMonitor } from '../virt/host/monitor.js';
+import type { VmRegistry } from '../virt/registry.js';
+import type { Vm } from '../virt/vm.js';
+
+export interface ApiContext {
+  /** The hypervisor URI the workers connect to. */
+  readonly uri: string;
+  /** The `rpc` executor: libvirt verbs run there, never on the main thread. */
+  readonly rpc: TaskDispatcher;
+  /** Seconds a libvirt verb may take before the request fails (its worker is replaced). */
+  readonly verbTimeout: number;
+  readonly registry: VmRegistry;
+  readonly host: HostMonitor;
+  /** The VM stats element, from the stats cache. */
+  vmStats(vm: Vm): Record<string, unknown>;
+  setLogLevel(level: LogLevel): void;
+  /** The daemon's version, for capabilities. */
+  readonly version: string;
+}

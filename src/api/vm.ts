@@ -1,0 +1,193 @@
+/**
+ * VM.* verbs (reference vdsm-rpc.md §5). Each libvirt call runs on the rpc executor; the VM
+ * registry is updated on the main thread from the outcome, and libvirt's lifecycle events carry
+ * the status changes to subscribers.
+ */
+import { VdsmCode, VdsmError, NoSuchVmError } from '../rpc/errors.js';
+import type { Method, ParamSpec } from '../rpc/method-table.js';
+import { workerFile } from '../paths.js';
+import { DomainXmlError, parseDomainXml } from '../virt/domain-xml.js';
+import { ExitCode, ExitReason, exitInfo, type Vm } from '../virt/vm.js';
+import type { ApiContext } from './context.js';
+import { libvirtVerb, onWorker } from './verbs.js';
+import type { CreateOutcome } from '../../workers/vm.js';
+
+const vmIdParam: ParamSpec = { name: 'vmID', type: 'string' };
+
+function vmOf(ctx: ApiContext, args: Record<string, unknown>): Vm {
+  const vmId = args['vmID'] as string;
+  const vm = ctx.registry.get(vmId);
+  if (!vm) throw new NoSuchVmError(vmId);
+  return vm;
+}
+
+function runningVmOf(ctx: ApiContext, args: Record<string, unknown>): Vm {
+  const vm = vmOf(ctx, args);
+  if (vm.status === 'Down') throw new NoSuchVmError(vm.id);
+  return vm;
+}
+
+function createError(reason: string, vmId?: string): VdsmError {
+  return new VdsmError(VdsmCode.createErr, 'Error creating the requested VM', { ...(vmId ? { vmId } : {}), reason });
+}
+
+async function create(ctx: ApiContext, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const vmParams = (args['vmParams'] ?? {}) as Record<string, unknown>;
+  let xml = vmParams['xml'];
+  if (typeof xml !== 'string' || xml.trim() === '') throw createError('vmParams.xml, the libvirt domain XML, is required');
+  let description;
+  try {
+    description = parseDomainXml(xml);
+  } catch (err) {
+    if (err instanceof DomainXmlError) throw createError(err.message);
+    throw err;
+  }
+  // The XML's <uuid> is authoritative, as in vdsm 4.x; without one, vmID gives it.
+  let vmId = description.uuid;
+  if (vmId === '') {
+    vmId = String(args['vmID'] ?? '').toLowerCase();
+    if (!/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/.test(vmId)) throw createError('the domain XML has no <uuid> and vmID is not a UUID');
+    xml = xml.replace(/<domain\b[^>]*>/, (open) => `${open}<uuid>${vmId}</uuid>`);
+  }
+  if (ctx.registry.get(vmId)) throw new VdsmError(VdsmCode.exist, 'Virtual machine already exists', { vmId });
+
+  const vm = ctx.registry.add(vmId, description.name, 'WaitForLaunch');
+  vm.describe(description);
+  const launched = { status: vm.status, statusTime: vm.statusTime };
+  let outcome: CreateOutcome;
+  try {
+    outcome = await onWorker<CreateOutcome>(ctx, { name: 'create', filename: workerFile('vm'), args: { uri: ctx.uri, xml } }, vmId, VdsmCode.createErr);
+  } catch (err) {
+    ctx.registry.remove(vmId);
+    throw err;
+  }
+  if (!outcome.ok) {
+    ctx.registry.remove(vmId);
+    throw createError(`${outcome.stage} failed: ${outcome.error.message} (${outcome.error.codeName})`, vmId);
+  }
+  vm.describe(outcome.domain); // libvirt's expanded XML names the NICs' target devices
+  ctx.host.refreshResources();
+  return { vmId, ...launched, xml };
+}
+
+async function destroy(ctx: ApiContext, args: Record<string, unknown>): Promise<boolean> {
+  const vm = vmOf(ctx, args);
+  vm.expect('destroy');
+  const outcome = await onWorker<{ ok: boolean; error?: { code: number; message: string; codeName: string } }>(
+    ctx,
+    { name: 'destroy', filename: workerFile('vm'), args: { uri: ctx.uri, uuid: vm.id } },
+    vm.id,
+    VdsmCode.destroyErr,
+  );
+  const gone = !outcome.ok && outcome.error?.codeName === 'VIR_ERR_NO_DOMAIN';
+  if (!outcome.ok && !gone) {
+    throw new VdsmError(VdsmCode.destroyErr, 'Virtual machine destroy error', { vmId: vm.id, reason: outcome.error?.message });
+  }
+  // libvirt's Stopped event may still be on its way: the Down status is ours to publish now.
+  if (vm.status !== 'Down') vm.markDown(exitInfo(ExitCode.NORMAL, ExitReason.ADMIN_SHUTDOWN));
+  ctx.registry.remove(vm.id);
+  ctx.host.refreshResources();
+  return true;
+}
+
+async function shutdown(ctx: ApiContext, args: Record<string, unknown>): Promise<boolean> {
+  const vm = runningVmOf(ctx, args);
+  if (args['reboot'] === true) {
+    await libvirtVerb(ctx, 'reboot', [vm.id], vm.id);
+    return true;
+  }
+  vm.expect('shutdown');
+  if (vm.status !== 'Powering down') vm.setStatus('Powering down');
+  await libvirtVerb(ctx, 'shutdown', [vm.id], vm.id);
+  return true;
+}
+
+export function vmMethods(ctx: ApiContext): Method[] {
+  return [
+    {
+      name: 'VM.create',
+      params: [
+        { name: 'vmID', type: 'string', required: false },
+        { name: 'vmParams', type: 'object' },
+      ],
+      handler: (args) => create(ctx, args),
+    },
+    {
+      name: 'VM.destroy',
+      params: [vmIdParam, { name: 'gracefulAttempts', type: 'uint', default: 1 }],
+      handler: (args) => destroy(ctx, args),
+    },
+    {
+      name: 'VM.shutdown',
+      params: [
+        vmIdParam,
+        { name: 'delay', type: 'integer', nullable: true, required: false },
+        { name: 'message', type: 'string', nullable: true, required: false },
+        { name: 'reboot', type: 'boolean', default: false },
+        { name: 'timeout', type: 'integer', nullable: true, required: false },
+        { name: 'force', type: 'boolean', default: false },
+      ],
+      handler: (args) => shutdown(ctx, args),
+    },
+    {
+      name: 'VM.reboot',
+      params: [vmIdParam],
+      handler: async (args) => {
+        const vm = runningVmOf(ctx, args);
+        await libvirtVerb(ctx, 'reboot', [vm.id], vm.id);
+        return true;
+      },
+    },
+    {
+      name: 'VM.pause',
+      params: [vmIdParam],
+      handler: async (args) => {
+        const vm = runningVmOf(ctx, args);
+        await libvirtVerb(ctx, 'suspend', [vm.id], vm.id);
+        return { vmList: {} };
+      },
+    },
+    {
+      name: 'VM.cont',
+      params: [vmIdParam],
+      handler: async (args) => {
+        const vm = runningVmOf(ctx, args);
+        if (vm.status !== 'Paused') {
+          throw new VdsmError(VdsmCode.unexpected, 'Unexpected exception', { vmId: vm.id, reason: `VM is ${vm.status}, not Paused` });
+        }
+        await libvirtVerb(ctx, 'resume', [vm.id], vm.id, VdsmCode.unexpected);
+        return { vmList: {} };
+      },
+    },
+    {
+      name: 'VM.getStats',
+      params: [vmIdParam],
+      handler: (args) => [ctx.vmStats(vmOf(ctx, args))],
+    },
+    {
+      name: 'VM.setNumberOfCpus',
+      params: [vmIdParam, { name: 'numberOfCpus', type: 'uint' }],
+      handler: async (args) => {
+        const vm = runningVmOf(ctx, args);
+        const count = args['numberOfCpus'] as number;
+        if (count < 1) throw new VdsmError(VdsmCode.InvalidParameter, 'Invalid parameter', { numberOfCpus: count });
+        await libvirtVerb(ctx, 'setVcpus', [vm.id, count], vm.id);
+        vm.vcpus = count;
+        ctx.host.refreshResources();
+        return { vmList: vm.shortStatus() };
+      },
+    },
+    {
+      name: 'VM.setMemory',
+      params: [vmIdParam, { name: 'memory', type: 'uint' }],
+      handler: async (args) => {
+        const vm = runningVmOf(ctx, args);
+        const kib = (args['memory'] as number) * 1024;
+        await libvirtVerb(ctx, 'setMemory', [vm.id, kib], vm.id);
+        vm.memoryKiB = kib;
+        ctx.host.refreshResources();
+        return true;
+      },
+    },
+  ];
+}

@@ -1,0 +1,112 @@
+/**
+ * Host sampling (vdsm's HostMonitor): each run takes one host sample and libvirt's node info in
+ * workers, keeps the last two samples for rates, and recomputes the resource view. It is the body of
+ * an exclusive Operation; the first run happens at start, before any client is served.
+ */
+import type { OperationContext, TaskSpec } from '../../concurrency/index.js';
+import type { Logger } from '../../log.js';
+import { workerFile } from '../../paths.js';
+import { unwrap, type Outcome } from '../libvirt/outcome.js';
+import type { HostIdentity, NodeCpuStats, NodeInfo } from '../libvirt/types.js';
+import { SampleWindow } from '../sampling/sample-window.js';
+import { computeResources, offeredCpus, type ResourceView } from './resources.js';
+import type { HostFacts, HostSample } from './sample.js';
+import { hostStats, type VmCounts } from './stats.js';
+
+interface NodeSample {
+  host: HostIdentity;
+  node: NodeInfo;
+  cpu: NodeCpuStats;
+}
+
+export interface HostMonitorOptions {
+  uri: string;
+  statvfsPaths: readonly string[];
+  instancesPath: string;
+  vcpuPinSet: string;
+  /** The VMs whose use the resource view counts. */
+  vms: () => Iterable<{ running: boolean; vcpus: number; memoryKiB: number }>;
+  /** Called when the resource view changes (and after the first sample). */
+  onResources: (view: ResourceView) => void;
+  log: Logger;
+}
+
+type Dispatch = OperationContext['dispatch'];
+
+export class HostMonitor {
+  private readonly window = new SampleWindow<HostSample>(2, () => Date.now() / 1000);
+  private nodeSample: NodeSample | undefined;
+  private facts: HostFacts | undefined;
+  private offered: number[] | undefined;
+  private view: ResourceView | undefined;
+  private lastSampleAt = 0;
+  readonly startedAt = Date.now() / 1000;
+
+  constructor(private readonly options: HostMonitorOptions) {}
+
+  /** One run: the Operation's body. */
+  readonly sample = async (ctx: { dispatch: Dispatch }): Promise<void> => {
+    const paths = [...new Set([...this.options.statvfsPaths, this.options.instancesPath])];
+    const hostTask: TaskSpec = { name: 'hostSample', filename: workerFile('host-sample'), args: { statvfsPaths: paths } };
+    const nodeTask: TaskSpec = { name: 'hostInfo', filename: workerFile('libvirt'), args: { uri: this.options.uri } };
+    const factsTask: TaskSpec = { name: 'hostFacts', filename: workerFile('host-sample') };
+    const [sample, node, facts] = await Promise.all([
+      ctx.dispatch<HostSample>(hostTask),
+      ctx.dispatch<Outcome<NodeSample>>(nodeTask).then(unwrap),
+      this.facts ? Promise.resolve(this.facts) : ctx.dispatch<HostFacts>(factsTask),
+    ]);
+    this.facts = facts;
+    this.nodeSample = node;
+    // Checked on every sample, so a vcpu_pin_set outside the host refuses the start (first sample).
+    this.offered ??= offeredCpus(this.options.vcpuPinSet, node.node.cpus);
+    this.window.append(sample);
+    this.lastSampleAt = performance.now() / 1000;
+    this.refreshResources();
+  };
+
+  /** Recomputes the resource view (VMs started or stopped change it between samples too). */
+  refreshResources(): void {
+    const sample = this.window.last()?.value;
+    if (!this.nodeSample || !sample || !this.offered) return;
+    const view = computeResources({
+      node: this.nodeSample.node,
+      identity: this.nodeSample.host,
+      offeredCpus: this.offered,
+      vms: this.options.vms(),
+      instancesDisk: sample.disks[this.options.instancesPath],
+      cpuFeatures: this.facts?.cpuFlags ?? [],
+    });
+    if (JSON.stringify(view) === JSON.stringify(this.view)) return;
+    this.view = view;
+    this.options.onResources(view);
+  }
+
+  get resources(): ResourceView | undefined {
+    return this.view;
+  }
+
+  get identity(): HostIdentity | undefined {
+    return this.nodeSample?.host;
+  }
+
+  get node(): NodeInfo | undefined {
+    return this.nodeSample?.node;
+  }
+
+  get hostFacts(): HostFacts | undefined {
+    return this.facts;
+  }
+
+  /** Seconds since the last host sample (for /health); Infinity before the first. */
+  sampleAge(): number {
+    return this.lastSampleAt === 0 ? Infinity : performance.now() / 1000 - this.lastSampleAt;
+  }
+
+  /** Host.getStats: rates need two samples; with one, the rates are zero. */
+  stats(vms: VmCounts): Record<string, unknown> {
+    const last = this.window.last()?.value;
+    if (!last) throw new Error('no host sample yet');
+    const first = this.window.length > 1 ? this.window.last(2)!.value : last;
+    return { ...hostStats(first, last, vms, this.startedAt), hostResources: this.view };
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Worker tasks for VM lifecycle work that takes more than one libvirt call: discovering the
+ * host's domains at start (vdsm's recovery) and creating a VM. Plain data in, plain data out;
+ * libvirt errors come back as data (see workers/libvirt.ts for why).
+ */
+import { parseDomainXml, type DomainDescription } from '../src/virt/domain-xml.js';
+import { DomainState, LibvirtConnection, LibvirtError, type LibvirtErrorData } from '../src/virt/libvirt/index.js';
+
+const connections = new Map<string, LibvirtConnection>();
+function connectionFor(uri: string): LibvirtConnection {
+  let conn = connections.get(uri);
+  if (!conn) connections.set(uri, (conn = new LibvirtConnection(uri)));
+  return conn;
+}
+
+export interface DiscoveredDomain extends DomainDescription {
+  /** virDomainState */
+  state: number;
+  persistent: boolean;
+}
+
+/** Every domain on the host with its state and devices; one that vanishes meanwhile is skipped. */
+export function discover(task: { uri: string }): DiscoveredDomain[] {
+  const conn = connectionFor(task.uri);
+  const out: DiscoveredDomain[] = [];
+  for (const { uuid } of conn.listDomains()) {
+    try {
+      const description = parseDomainXml(conn.xmlDesc(uuid));
+      out.push({ ...description, uuid, state: conn.state(uuid).state, persistent: conn.isPersistent(uuid) });
+    } catch (err) {
+      if (!(err instanceof LibvirtError)) throw err;
+    }
+  }
+  return out;
+}
+
+export type CreateOutcome = { ok: true; domain: DiscoveredDomain } | { ok: false; stage: 'define' | 'start'; error: LibvirtErrorData };
+
+/** Defines and starts a domain; a domain that fails to start is undefined again. */
+export function create(task: { uri: string; xml: string }): CreateOutcome {
+  const conn = connectionFor(task.uri);
+  let uuid: string;
+  try {
+    uuid = conn.defineXml(task.xml).uuid;
+  } catch (err) {
+    if (err instanceof LibvirtError) return { ok: false, stage: 'define', error: err.toData() };
+    throw err;
+  }
+  try {
+    conn.start(uuid);
+  } catch (err) {
+    if (!(err instanceof LibvirtError)) throw err;
+    try {
+      conn.undefine(uuid);
+    } catch {
+      // Leaving a defined, stopped domain behind is the lesser harm; recovery shows it as Down.
+    }
+    return { ok: false, stage: 'start', error: err.toData() };
+  }
+  const description = parseDomainXml(conn.xmlDesc(uuid));
+  return { ok: true, domain: { ...description, uuid, state: DomainState.RUNNING, persistent: true } };
+}
+
+/** Destroys a running domain (if it runs) and removes its definition. */
+export function destroy(task: { uri: string; uuid: string }): { ok: true } | { ok: false; error: LibvirtErrorData } {
+  const conn = connectionFor(task.uri);
+  try {
+    if (conn.isActive(task.uuid)) conn.destroy(task.uuid);
+    if (conn.isPersistent(task.uuid)) conn.undefine(task.uuid);
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof LibvirtError) return { ok: false, error: err.toData() };
+    throw err;
+  }
+}
