@@ -43,6 +43,18 @@ export const schema = {
     outgoing_heartbeat: int(0, 'heart-beat interval the server offers to send, in ms (0 = as vdsm: none unless asked)', 0),
     incoming_heartbeat: int(30000, 'heart-beat interval the server wants from clients, in ms (vdsm: 30000)', 0),
   },
+  http: {
+    max_header_size: int(16384, 'largest HTTP request head (request line and headers), in bytes', 1024),
+    header_timeout: seconds(10, 'time allowed for a request head to arrive in full'),
+    request_timeout: seconds(60, 'time allowed for a whole request, body included (vdsm: 60)'),
+    idle_timeout: seconds(60, 'an HTTP connection idle this long (keep-alive between requests) is closed'),
+    max_body_size: int(10 * MiB, 'largest request body (XML-RPC call), in bytes', 1024),
+    xml_max_depth: int(32, 'deepest nesting of arrays and structs in an XML-RPC call', 1),
+    xml_max_values: int(100_000, 'most values in one XML-RPC call', 1),
+    ws_max_message: int(10 * MiB, 'largest WebSocket message; a bigger one closes the socket with 1009', 1024),
+    ws_ping_interval: seconds(30, 'WebSocket ping period; a client that misses a pong is dropped (0 = no pings)', 0),
+    ws_allowed_origins: list([], 'browser Origins allowed to open a WebSocket ("*" = any); clients sending no Origin are always allowed'),
+  },
   rpc: {
     worker_threads: int(8, 'worker threads of the rpc executor (libvirt verbs)', 1),
     tasks_per_worker: int(10, 'queued tasks per rpc worker before ResourceExhausted', 1),
@@ -55,6 +67,7 @@ export const schema = {
     max_workers: int(30, 'most threads of the periodic executor, stuck ones included', 1),
     vcpu_pin_set: str('', 'host CPUs offered to VMs, as "0-3,^2,8"; empty means all'),
     statvfs_paths: list(['/tmp', '/var/log', '/var/lib/libvirt'], 'paths whose free space is sampled'),
+    instances_path: str('/var/lib/libvirt', 'where VM disks live: the local disk of the resource view', false),
   },
   guest_agent: {
     periodic_workers: int(4, 'worker threads of the QEMU guest agent poller', 1),

@@ -1,7 +1,9 @@
 /**
  * Builds the network front from the config: JSON-RPC engine over a method table, STOMP server,
- * the HTTP stand-in and the acceptor (a lifecycle Part). The supervisor calls createFront once.
+ * the HTTP side (XML-RPC, WebSocket, /health, /metrics) and the acceptor (a lifecycle Part).
+ * The supervisor calls createFront once.
  */
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { getLogger, type Logger } from '../log.js';
 import { JsonRpcEngine } from '../rpc/engine.js';
@@ -9,15 +11,24 @@ import { EventBus } from '../rpc/events.js';
 import type { MethodTable } from '../rpc/method-table.js';
 import { Acceptor } from './acceptor.js';
 import type { ProtocolHandler } from './handoff.js';
-import { NotImplementedHttp } from './http-501.js';
+import type { HealthSource } from './http/health.js';
+import { HttpFront } from './http/server.js';
+import type { HttpSettings } from './http/settings.js';
+import type { XmlRpcBackend } from './http/xmlrpc-backend.js';
 import type { ConnectionSettings } from './stomp/connection.js';
 import { StompServer } from './stomp/server.js';
 
 export interface FrontOptions {
   /** The daemon's events bus; a new one when absent. */
   events?: EventBus;
-  /** The HTTP side (XML-RPC, WebSocket); a 501 stand-in until it exists. */
+  /** Replaces the built-in HTTP side (tests); normally absent. */
   http?: ProtocolHandler;
+  /** Answers POST / and /RPC2 (api/xmlrpc-legacy.ts); without it XML-RPC calls get a fault. */
+  xmlrpc?: XmlRpcBackend;
+  /** Figures behind GET /health; without it /health is 404. */
+  health?: HealthSource;
+  /** The registry GET /metrics exposes; without it /metrics is 404. */
+  metrics?: Registry;
   /** Requests are answered with code 99 while this returns false (vdsm: recovering). */
   isReady?: () => boolean;
   /** Parent logger (tests); by default each component gets getLogger(<component>). */
@@ -30,6 +41,8 @@ export interface Front {
   readonly events: EventBus;
   readonly engine: JsonRpcEngine;
   readonly stomp: StompServer;
+  /** The built-in HTTP side; undefined when `options.http` replaced it. */
+  readonly http: HttpFront | undefined;
 }
 
 export function createFront(config: Config, methods: MethodTable, options: FrontOptions = {}): Front {
@@ -46,6 +59,23 @@ export function createFront(config: Config, methods: MethodTable, options: Front
     settings: stompSettings(config),
     log: logFor('stomp'),
   });
+  const http =
+    options.http === undefined
+      ? new HttpFront({
+          settings: httpSettings(config),
+          engine,
+          stomp,
+          events,
+          xmlrpc: options.xmlrpc,
+          health: options.health && {
+            source: options.health,
+            // A few sampling periods without a fresh sample means sampling is stuck.
+            limits: { maxHostSampleAge: 3 * config.vars.host_sample_stats_interval, maxVmSampleAge: 3 * config.vars.vm_sample_interval },
+          },
+          metrics: options.metrics,
+          log: logFor('http'),
+        })
+      : undefined;
   const acceptor = new Acceptor({
     host: config.addresses.management_ip,
     port: config.addresses.management_port,
@@ -57,10 +87,29 @@ export function createFront(config: Config, methods: MethodTable, options: Front
     maxConnections: config.acceptor.max_connections,
     allowPlaintextRemote: config.vars.allow_plaintext_remote,
     stomp,
-    http: options.http ?? new NotImplementedHttp(logFor('http')),
+    http: options.http ?? http!,
     log: logFor('acceptor'),
   });
-  return { acceptor, events, engine, stomp };
+  return { acceptor, events, engine, stomp, http };
+}
+
+export function httpSettings(config: Config): HttpSettings {
+  const h = config.http;
+  return {
+    maxHeaderSize: h.max_header_size,
+    headerTimeoutMs: h.header_timeout * 1000,
+    requestTimeoutMs: h.request_timeout * 1000,
+    idleTimeoutMs: h.idle_timeout * 1000,
+    maxBodySize: h.max_body_size,
+    xml: { maxDepth: h.xml_max_depth, maxValues: h.xml_max_values },
+    ws: {
+      maxMessage: h.ws_max_message,
+      pingIntervalMs: h.ws_ping_interval * 1000,
+      allowedOrigins: h.ws_allowed_origins.map((o) => o.toLowerCase()),
+      maxPendingRequests: config.stomp.max_pending_requests,
+      maxOutboundBuffer: config.stomp.max_outbound_buffer,
+    },
+  };
 }
 
 export function stompSettings(config: Config): ConnectionSettings {

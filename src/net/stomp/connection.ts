@@ -1,13 +1,13 @@
 /**
  * One STOMP client: its frames, heart-beats, subscriptions, outbound buffer and requests in flight.
  * Routing between clients (destinations, JSON-RPC) is the server's; this class only knows its
- * own socket and asks the server through StompRouter.
+ * own transport (a socket or a WebSocket) and asks the server through StompRouter.
  */
-import type { Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import { encodeConnected, encodeError, encodeMessage, encodeReceipt, HEARTBEAT, messagePrefix } from './encoder.js';
 import { FrameError, type Frame, type FrameLimits } from './frame.js';
 import { FrameParser } from './parser.js';
+import type { StompTransport } from './transport.js';
 
 export interface ConnectionSettings {
   readonly limits: FrameLimits;
@@ -72,7 +72,7 @@ export class StompConnection {
   private inTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly transport: StompTransport,
     readonly peer: string,
     private readonly router: StompRouter,
     private readonly settings: ConnectionSettings,
@@ -81,19 +81,21 @@ export class StompConnection {
     readonly log: Logger,
   ) {
     this.parser = new FrameParser(settings.limits, (frame) => this.dispatch(frame));
-    socket.on('data', (chunk: Buffer) => {
-      if (this.expectEvery > 0) this.lastRead = performance.now();
-      this.feed(() => this.parser.push(chunk));
+    transport.listen({
+      data: (chunk) => {
+        if (this.expectEvery > 0) this.lastRead = performance.now();
+        this.feed(() => this.parser.push(chunk));
+      },
+      close: () => this.close('peer closed', 'info'),
+      error: (err) => this.log.debug({ peer: this.peer, err }, 'transport error'),
     });
-    socket.on('close', () => this.close('peer closed', 'info'));
-    socket.on('error', (err) => this.log.debug({ peer: this.peer, err }, 'socket error'));
   }
 
   /** Starts reading; `head` holds the bytes read while detecting the protocol. */
   start(head: Buffer): void {
     this.log.info({ peer: this.peer }, 'STOMP client connected');
     this.feed(() => this.parser.push(head));
-    if (!this.closed && !this.parser.isPaused) this.socket.resume();
+    if (!this.closed && !this.parser.isPaused) this.transport.resumeReading();
   }
 
   get isClosed(): boolean {
@@ -125,10 +127,8 @@ export class StompConnection {
     if (out.length === 0 || this.closed) return;
     this.outbox = [];
     this.outboxSize = 0;
-    if (out.length === 1) this.socket.write(out[0]!);
-    else if (out.every((x) => typeof x === 'string')) this.socket.write(out.join(''));
-    else this.socket.write(Buffer.concat(out.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x))));
-    const queued = this.socket.writableLength;
+    this.transport.send(out);
+    const queued = this.transport.queuedBytes;
     if (queued > this.settings.maxOutboundBuffer) {
       this.log.warn({ peer: this.peer, queued, limit: this.settings.maxOutboundBuffer }, 'client is not reading: outbound buffer over its bound, closing');
       this.close('outbound buffer over its bound', 'warn', false);
@@ -155,7 +155,7 @@ export class StompConnection {
     if (++this.pending >= this.settings.maxPendingRequests && !this.parser.isPaused) {
       this.log.debug({ peer: this.peer, pending: this.pending }, 'too many requests in flight: not reading until some finish');
       this.parser.pause();
-      this.socket.pause();
+      this.transport.pauseReading();
     }
   }
 
@@ -163,7 +163,7 @@ export class StompConnection {
     this.pending--;
     if (this.parser.isPaused && this.pending < this.settings.maxPendingRequests && !this.closed) {
       this.feed(() => this.parser.resume());
-      if (!this.closed && !this.parser.isPaused) this.socket.resume();
+      if (!this.closed && !this.parser.isPaused) this.transport.resumeReading();
     }
   }
 
@@ -173,7 +173,7 @@ export class StompConnection {
    */
   close(reason: string, level: 'info' | 'warn' = 'info', graceful = true): void {
     if (this.closed) return;
-    if (graceful && !this.socket.destroyed) {
+    if (graceful && !this.transport.destroyed) {
       this.flush(); // a last ERROR frame goes out before the end
       if (this.closed) return; // the flush found the client not reading and closed it
     }
@@ -185,11 +185,11 @@ export class StompConnection {
     this.subscriptions.clear();
     this.router.closed(this);
     this.log[level]({ peer: this.peer, reason }, 'STOMP client disconnected');
-    if (graceful && !this.socket.destroyed) {
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    if (graceful && !this.transport.destroyed) {
+      this.transport.end();
+      setTimeout(() => this.transport.destroy(), LINGER_MS).unref();
     } else {
-      this.socket.destroy();
+      this.transport.destroy();
     }
   }
 

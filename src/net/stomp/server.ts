@@ -16,6 +16,7 @@ import type { ProtocolHandler } from '../handoff.js';
 import { StompConnection, type ConnectionSettings, type StompRouter, type Subscription } from './connection.js';
 import { encodeFrame } from './encoder.js';
 import type { Frame } from './frame.js';
+import { SocketTransport, type StompTransport } from './transport.js';
 
 /** The engine as the server sees it. */
 export interface RpcEngine {
@@ -67,9 +68,15 @@ export class StompServer implements StompRouter, ProtocolHandler {
 
   /** ProtocolHandler: a socket the acceptor detected as STOMP. */
   accept(socket: Socket, head: Buffer, peer: string): void {
-    const conn = new StompConnection(socket, peer, this, this.settings, this.log);
+    this.attach(new SocketTransport(socket), head, peer);
+  }
+
+  /** A client on any transport (STOMP over WebSocket comes in here); `head` holds bytes already read. */
+  attach(transport: StompTransport, head: Buffer, peer: string): StompConnection {
+    const conn = new StompConnection(transport, peer, this, this.settings, this.log);
     this.connections.add(conn);
     conn.start(head);
+    return conn;
   }
 
   get connectionCount(): number {
