@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiContext } from './api/context.js';
 import { buildMethodTable } from './api/table.js';
+import { LegacyXmlRpc } from './api/xmlrpc-legacy.js';
 import { Executor, Operation, Scheduler, type TaskSpec } from './concurrency/index.js';
 import type { Config } from './config/schema.js';
 import { Lifecycle, type Part } from './lifecycle.js';
@@ -129,7 +130,30 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     version: version(),
   };
   let recovered = false;
-  const front = createFront(config, buildMethodTable(api), { events, isReady: () => recovered });
+  const isReady = (): boolean => recovered;
+  const methods = buildMethodTable(api);
+  const finite = (age: number): number | null => (Number.isFinite(age) ? age : null);
+  const front = createFront(config, methods, {
+    events,
+    isReady,
+    xmlrpc: new LegacyXmlRpc(methods, { isReady }),
+    health: {
+      health: () => ({
+        hypervisorConnected: hypervisor.connected,
+        executors: [rpc.state(), periodic.state()],
+        hostSampleAge: finite(host.sampleAge()),
+        vmSampleAge: finite(vmCache.newestAge()),
+      }),
+    },
+  });
+  const acceptor: Part = {
+    name: 'acceptor',
+    start: (signal) => front.acceptor.start(signal),
+    async stop() {
+      await front.acceptor.stop();
+      front.http?.close();
+    },
+  };
 
   let stuck = 0;
   const executors: Part = {
@@ -179,6 +203,6 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     },
   };
 
-  const lifecycle = new Lifecycle([hypervisor, executors, firstHostSample, recovery, operations, front.acceptor], log);
+  const lifecycle = new Lifecycle([hypervisor, executors, firstHostSample, recovery, operations, acceptor], log);
   return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port };
 }
