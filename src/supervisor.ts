@@ -30,7 +30,7 @@ import { StatsCache } from './virt/sampling/stats-cache.js';
 import type { VmSample } from './virt/sampling/vm-sample.js';
 import { VmSampler } from './virt/sampling/vm-sampler.js';
 import { vmStats } from './virt/vm-stats.js';
-import type { VmStatus } from './virt/vm.js';
+import { ExitCode, ExitReason, exitInfo, type VmStatus } from './virt/vm.js';
 import type { DiscoveredDomain } from '../workers/vm.js';
 
 export interface Daemon {
@@ -78,7 +78,8 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const registry = new VmRegistry(events, { eventTime, monotonic: () => performance.now() / 1000 });
   const vmCache = new StatsCache<VmSample>(getLogger('stats-cache'));
   registry.onAdded((vm) => vmCache.add(vm.id));
-  registry.onRemoved((vm) => vmCache.remove(vm.id));
+  // A VM back from Down must not look unresponsive before its first new sample.
+  registry.onStarted((vm) => vmCache.add(vm.id));
 
   const hypervisor = new Hypervisor(config);
   hypervisor.on('lifecycle', (event) => registry.handleEvent(event));
@@ -105,8 +106,13 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     uri,
     cache: vmCache,
     vms: () => registry.all(),
-    onVanished: (vmId) => getLogger('vm-sampling').warn({ vmId }, 'domain vanished while sampling'),
+    // The domain went away without an event we saw (e.g. undefined behind our back).
+    onVanished: (vmId) => registry.get(vmId)?.markDown(exitInfo(ExitCode.ERROR, ExitReason.LIBVIRT_DOMAIN_MISSING)),
     log: getLogger('vm-sampling'),
+  });
+  registry.onRemoved((vm) => {
+    vmCache.remove(vm.id);
+    sampler.forget(vm.id);
   });
   const powerUpGrace = config.vars.guest_agent_timeout;
   const vmOperation = new Operation(

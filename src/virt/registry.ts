@@ -31,6 +31,7 @@ export class VmRegistry {
   private readonly ioErrors = new Map<string, string>();
   private readonly addedListeners = new Set<(vm: Vm) => void>();
   private readonly removedListeners = new Set<(vm: Vm) => void>();
+  private readonly startedListeners = new Set<(vm: Vm) => void>();
 
   constructor(
     private readonly sink: StatusSink,
@@ -53,7 +54,7 @@ export class VmRegistry {
   add(vmId: string, name: string, status: VmStatus): Vm {
     const existing = this.vms.get(vmId);
     if (existing) return existing;
-    const vm = new Vm(vmId, name, status, (v, details) => this.publish(v, details), this.clock);
+    const vm = new Vm(vmId, name, status, (v, details, previous) => this.publish(v, details, previous), this.clock);
     this.vms.set(vmId, vm);
     for (const listener of this.addedListeners) listener(vm);
     return vm;
@@ -75,6 +76,12 @@ export class VmRegistry {
   onRemoved(listener: (vm: Vm) => void): () => void {
     this.removedListeners.add(listener);
     return () => this.removedListeners.delete(listener);
+  }
+
+  /** A known VM that was not running runs again (started after being Down). */
+  onStarted(listener: (vm: Vm) => void): () => void {
+    this.startedListeners.add(listener);
+    return () => this.startedListeners.delete(listener);
   }
 
   handleEvent(event: DomainEvent): void {
@@ -105,7 +112,8 @@ export class VmRegistry {
     return { vmCount: this.vms.size, vmActive, vmMigrating: outgoing + incoming, incomingVmMigrations: incoming, outgoingVmMigrations: outgoing };
   }
 
-  private publish(vm: Vm, details: StatusDetails): void {
+  private publish(vm: Vm, details: StatusDetails, previous: VmStatus): void {
     this.sink.emit('virt', 'VM_status', vm.id, { [vm.id]: details });
+    if (previous === 'Down' && vm.running) for (const listener of this.startedListeners) listener(vm);
   }
 }

@@ -74,7 +74,7 @@ export interface StatusDetails {
   elapsedTime?: string;
 }
 
-export type StatusListener = (vm: Vm, details: StatusDetails) => void;
+export type StatusListener = (vm: Vm, details: StatusDetails, previous: VmStatus) => void;
 
 /** The API action in flight that explains the next lifecycle event. */
 type Requested = 'destroy' | 'shutdown' | undefined;
@@ -135,6 +135,7 @@ export class Vm {
 
   setStatus(status: VmStatus, extra: Omit<StatusDetails, 'status'> = {}): void {
     if (status === this.status && Object.keys(extra).length === 0) return;
+    const previous = this.status;
     this.status = status;
     this.statusTime = String(this.clock.eventTime());
     if (status === 'Powering up' || (status === 'Up' && this.startedAt === undefined)) this.startedAt = this.clock.monotonic();
@@ -145,7 +146,7 @@ export class Vm {
     } else {
       this.exit = undefined;
     }
-    this.onStatus(this, details);
+    this.onStatus(this, details, previous);
   }
 
   markDown(exit: ExitInfo): void {

@@ -105,6 +105,18 @@ describe('VM status machine', () => {
     expect(seen).toEqual(['+a', '+b', '-b']);
   });
 
+  it('tells when a VM that was Down runs again', () => {
+    const { registry } = setup();
+    const started: string[] = [];
+    registry.onStarted((vm) => started.push(vm.id));
+    registry.add('r', 'r', 'Up');
+    registry.handleEvent(lifecycle('r', 'Stopped', 'Shutdown'));
+    registry.handleEvent(lifecycle('r', 'Started', 'Booted'));
+    registry.handleEvent(lifecycle('r', 'Suspended', 'Paused'));
+    registry.handleEvent(lifecycle('r', 'Resumed', 'Unpaused'));
+    expect(started).toEqual(['r']);
+  });
+
   it('gives the short status of Host.getVMList with a statusTime above INT_MAX', () => {
     const { registry } = setup();
     const short = registry.add('s', 's', 'Up').shortStatus();

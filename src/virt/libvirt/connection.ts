@@ -274,3 +274,8 @@ export function formatVersion(encoded: number): string {
 export function exitNow(code: number): never {
   return native.exitNow(code);
 }
+
+/** Tells systemd about the daemon (`READY=1`, `STOPPING=1`, `WATCHDOG=1`); false outside systemd. */
+export function sdNotify(state: string): boolean {
+  return native.sdNotify(state);
+}

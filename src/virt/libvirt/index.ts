@@ -7,6 +7,7 @@ export {
   clientLibVersion,
   eventLoopRunning,
   exitNow,
+  sdNotify,
   formatVersion,
   startEventLoop,
   stopEventLoop,

@@ -94,6 +94,8 @@ export interface NativeAddon {
   setScratch(scratch: Float64Array): void;
   /** _exit(2): ends the process without joining threads stuck in system calls. */
   exitNow(code: number): never;
+  /** sd_notify(3): false when not run by systemd. */
+  sdNotify(state: string): boolean;
 
   subscribe(c: C, callback: (event: RawEvent) => void): NativeSubscription;
   startEventLoop(): void;

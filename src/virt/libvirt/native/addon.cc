@@ -1,7 +1,6 @@
 // hostvisor's libvirt addon: module entry. Context-aware (N-API), so every worker thread loads
 // its own instance; process-wide state (connections, the event loop) lives in the C++ layer.
 #include <napi.h>
-#include <unistd.h>
 
 #include "connection_wrap.h"
 #include "event_loop.h"
@@ -30,12 +29,6 @@ Napi::Value SetScratch(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Ends the process at once, skipping exit handlers. Node's own exit joins every worker thread, and a
-// worker stuck in a system call (a hung libvirt or NFS call) never joins: this is the way out.
-Napi::Value ExitNow(const Napi::CallbackInfo& info) {
-  _exit(info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1);
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLibvirtOnce();
   env.SetInstanceData(new AddonData());
@@ -43,11 +36,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Connection", connection);
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("setScratch", Napi::Function::New(env, SetScratch, "setScratch"));
-  exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   ExportHost(env, exports);
   ExportDomain(env, exports);
   ExportStats(env, exports);
   ExportEvents(env, exports);
+  ExportProcess(env, exports);
   return exports;
 }
 

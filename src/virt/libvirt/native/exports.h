@@ -9,5 +9,6 @@ void ExportHost(Napi::Env env, Napi::Object exports);
 void ExportDomain(Napi::Env env, Napi::Object exports);
 void ExportStats(Napi::Env env, Napi::Object exports);
 void ExportEvents(Napi::Env env, Napi::Object exports);
+void ExportProcess(Napi::Env env, Napi::Object exports);
 
 }  // namespace hv
