@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(libvirt-dev libvirt0 pkg-config g++ make python3 openssl)
+DEBS=(libvirt-dev libvirt0 pkg-config g++ make python3 openssl systemd)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")

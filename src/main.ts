@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, formatConfig, loadConfig, parseListen, type LoadedConfig } from './config/load.js';
 import { initLogging, type Logger } from './log.js';
 import { buildDaemon, version } from './supervisor.js';
+import { systemdNotifier } from './systemd.js';
 import { exitNow } from './virt/libvirt/index.js';
 
 const USAGE = `usage: hostvisord [options]
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   log.info({ version: version(), config: loaded.config }, 'hostvisord starting');
 
   const daemon = buildDaemon(loaded.config, log);
+  const systemd = systemdNotifier();
   const deadlineMs = loaded.config.daemon.stop_timeout * 1000;
   /** Exits with `code`; a worker thread stuck in a system call would keep Node's exit waiting for ever. */
   const exit = (code: number): never => {
@@ -103,8 +105,10 @@ async function main(): Promise<void> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const stop = async (signal: string): Promise<void> => {
     log.info({ signal }, 'stopping');
+    systemd.stopping();
     const result = await daemon.lifecycle.stop(deadlineMs);
     clearInterval(keepAlive);
+    systemd.close();
     log.info({ clean: result.clean, failed: result.failed }, result.clean ? 'stopped cleanly' : 'stopped with failures');
     exit(result.clean ? 0 : 1);
   };
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
   try {
     await daemon.lifecycle.start();
     log.info({ port: daemon.port() }, 'hostvisord ready');
+    systemd.ready(`serving on port ${daemon.port()}`);
   } catch (err) {
     if (signalled) return; // the stop in progress decides the exit code
     log.fatal({ err }, (err as Error).message);

@@ -33,12 +33,15 @@ export interface AcceptorOptions {
   readonly allowPlaintextRemote: boolean;
   readonly stomp: ProtocolHandler;
   readonly http: ProtocolHandler;
+  /** How long a stop waits for requests already read to be answered. */
+  readonly drainTimeoutMs?: number;
   readonly log?: Logger;
 }
 
 export class Acceptor implements Part {
   readonly name = 'acceptor';
   private server: net.Server | undefined;
+  private stopping = false;
   private readonly sockets = new Set<net.Socket>();
   private readonly log: Logger;
 
@@ -78,10 +81,23 @@ export class Acceptor implements Part {
     this.log.info({ host, port: this.port, tls: files !== undefined }, 'listening');
   }
 
+  /**
+   * Graceful stop: no new connections (the port closes at once), clients still being detected are
+   * closed unserved, and every request already read is answered before its connection closes,
+   * within the drain timeout. Whatever is left then is cut off.
+   */
   async stop(): Promise<void> {
     const server = this.server;
     if (server === undefined) return;
+    this.stopping = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const drained = Promise.all([this.options.stomp.drain?.(), this.options.http.drain?.()]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.drainTimeoutMs ?? 0)));
+    if ((await Promise.race([drained, timeout])) === 'timeout') {
+      this.log.warn({ connections: this.sockets.size, drainTimeoutMs: this.options.drainTimeoutMs }, 'requests still unanswered at the drain deadline: closing');
+    }
+    clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
     await closed;
     this.server = undefined;
@@ -166,6 +182,10 @@ export class Acceptor implements Part {
         return;
       }
       socket.pause();
+      if (this.stopping) {
+        socket.destroy(); // nothing read from it was served; a stopping daemon takes no new client
+        return;
+      }
       this.log.info({ peer, protocol }, 'protocol detected');
       (protocol === 'stomp' ? this.options.stomp : this.options.http).accept(socket, head, peer);
     };

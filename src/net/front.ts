@@ -86,6 +86,8 @@ export function createFront(config: Config, methods: MethodTable, options: Front
     detectionTimeoutMs: config.acceptor.detection_timeout * 1000,
     maxConnections: config.acceptor.max_connections,
     allowPlaintextRemote: config.vars.allow_plaintext_remote,
+    // Half the stop deadline answers what was read; the parts stopped after the acceptor get the rest.
+    drainTimeoutMs: config.daemon.stop_timeout * 500,
     stomp,
     http: options.http ?? http!,
     log: logFor('acceptor'),

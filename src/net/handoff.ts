@@ -6,6 +6,8 @@ import type { Socket } from 'node:net';
 
 export interface ProtocolHandler {
   accept(socket: Socket, head: Buffer, peer: string): void;
+  /** Graceful stop: answer what was read, then close; resolves when done. */
+  drain?(): Promise<void>;
 }
 
 /** `host:port` for logs; IPv4-mapped IPv6 shown as IPv4, IPv6 in brackets. */

@@ -54,6 +54,9 @@ export class HttpFront implements ProtocolHandler {
   private readonly metrics: MetricsRoute | undefined;
   readonly websockets: WebSocketGateway;
   private readonly log: Logger;
+  /** Requests being answered, for a graceful stop. */
+  private active = 0;
+  private draining: (() => void) | undefined;
 
   constructor(options: HttpFrontOptions) {
     const s = options.settings;
@@ -92,6 +95,16 @@ export class HttpFront implements ProtocolHandler {
     socket.resume();
   }
 
+  /**
+   * Graceful stop: idle keep-alive connections close, requests being answered finish (with
+   * `Connection: close`), and then it resolves. WebSockets are closed by close().
+   */
+  drain(): Promise<void> {
+    this.server.closeIdleConnections();
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.draining = resolve));
+  }
+
   /** Closes every HTTP and WebSocket connection and stops the deadline checks. */
   close(): void {
     this.websockets.close();
@@ -104,6 +117,11 @@ export class HttpFront implements ProtocolHandler {
   }
 
   private request(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.active++;
+    res.once('close', () => {
+      if (--this.active === 0 && this.draining) this.draining();
+    });
+    if (this.draining) res.setHeader('Connection', 'close');
     const path = pathOf(req.url);
     const method = req.method ?? '';
     const peer = this.peerOf(req.socket);

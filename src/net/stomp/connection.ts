@@ -61,6 +61,8 @@ export class StompConnection {
   private readonly subscriptions = new Map<string, Subscription>();
   private pending = 0;
   private closed = false;
+  /** Set by drain(): resolved when the connection has closed. */
+  private drained: (() => void) | undefined;
   private outbox: (Buffer | string)[] = [];
   /** Characters or bytes in the outbox: a bound, not an exact byte count. */
   private outboxSize = 0;
@@ -161,10 +163,33 @@ export class StompConnection {
 
   requestFinished(): void {
     this.pending--;
+    // The reply is queued right after this call returns; close once it is (drain).
+    if (this.drained) {
+      queueMicrotask(() => this.closeIfDrained());
+      return;
+    }
     if (this.parser.isPaused && this.pending < this.settings.maxPendingRequests && !this.closed) {
       this.feed(() => this.parser.resume());
       if (!this.closed && !this.parser.isPaused) this.transport.resumeReading();
     }
+  }
+
+  /**
+   * Graceful stop: reads no more frames, answers the requests already read, then closes (a
+   * frame not yet read was never a request). Resolves once the connection is closed.
+   */
+  drain(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drained = resolve;
+      this.parser.pause();
+      this.transport.pauseReading();
+      this.closeIfDrained();
+    });
+  }
+
+  private closeIfDrained(): void {
+    if (this.pending === 0) this.close('server stopping', 'info');
   }
 
   /**
@@ -185,6 +210,7 @@ export class StompConnection {
     this.subscriptions.clear();
     this.router.closed(this);
     this.log[level]({ peer: this.peer, reason }, 'STOMP client disconnected');
+    this.drained?.();
     if (graceful && !this.transport.destroyed) {
       this.transport.end();
       setTimeout(() => this.transport.destroy(), LINGER_MS).unref();

@@ -88,6 +88,11 @@ export class StompServer implements StompRouter, ProtocolHandler {
     return this.destinations.get(destination)?.size ?? 0;
   }
 
+  /** Graceful stop: every client answers what it has read, then closes. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.connections].map((conn) => conn.drain()));
+  }
+
   /** Closes every client and stops listening to events. */
   close(): void {
     this.unsubscribeEvents?.();
