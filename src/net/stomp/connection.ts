@@ -175,15 +175,16 @@ export class StompConnection {
   }
 
   /**
-   * Graceful stop: reads no more frames, answers the requests already read, then closes (a
-   * frame not yet read was never a request). Resolves once the connection is closed.
+   * Graceful stop: takes no more frames, answers the requests already taken, then closes (a frame
+   * not taken is never served). Bytes keep being read and thrown away: a socket closed with unread
+   * bytes is reset by the kernel, and a reset can destroy the last answers on their way out.
    */
   drain(): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.drained = resolve;
-      this.parser.pause();
-      this.transport.pauseReading();
+      this.parser.halt();
+      this.transport.resumeReading();
       this.closeIfDrained();
     });
   }

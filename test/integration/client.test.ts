@@ -1,0 +1,184 @@
+/**
+ * hostvisor-client against a running daemon on the embedded default, as an operator would use it;
+ * and the daemon's graceful stop under a burst of requests.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
+import { repoRoot } from '../../src/paths.js';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+
+const cliJs = join(repoRoot, 'dist', 'src', 'client', 'cli.js');
+const run = promisify(execFile);
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cliJs, ...args], { timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const VM = '6695eb01-f6a4-8304-79aa-97f2502e193f';
+const NEW = '31111111-2222-3333-4444-555555555555';
+const xml = `<domain type='test'><name>from-cli</name><uuid>${NEW}</uuid><memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>`;
+
+describe('hostvisor-client on the embedded default', () => {
+  let daemon: RunningDaemon;
+  let port: string;
+  const call = (...args: string[]): Promise<CliResult> => cli(['--insecure', '--port', port, ...args]);
+
+  beforeAll(async () => {
+    daemon = startDaemon(['--listen', '127.0.0.1:0'], { HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '0.5', HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '0.5' });
+    port = String((await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000))['port']);
+  }, 40_000);
+  afterAll(async () => {
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('lists every method of the table with its parameters', async () => {
+    const { code, stdout } = await cli(['--list-methods']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Host.getVMList([fullStatus: boolean = false], [vmList: array = []], [onlyUUID: boolean = false])');
+    expect(stdout).toContain('VM.setNumberOfCpus(vmID: string, numberOfCpus: uint)');
+  });
+
+  it('calls every verb of the method table, typed values and a params file included', async () => {
+    const listed = (await cli(['--list-methods'])).stdout.trim().split('\n').map((l) => l.slice(0, l.indexOf('(')));
+    const dir = mkdtempSync(join(tmpdir(), 'hostvisor-cli-'));
+    const paramsFile = join(dir, 'create.json');
+    writeFileSync(paramsFile, JSON.stringify({ vmParams: { xml } }));
+    // In an order that leaves the host as it found it.
+    const calls: Array<[string, string[]]> = [
+      ['Host.ping2', []],
+      ['Host.confirmConnectivity', []],
+      ['Host.getCapabilities', []],
+      ['Host.getStats', []],
+      ['Host.getVMList', ['fullStatus=true']],
+      ['Host.getVMFullList', [`vmList=["${VM}"]`]],
+      ['Host.getAllVmStats', []],
+      ['Host.setLogLevel', ['level=INFO']],
+      ['VM.create', ['-f', paramsFile]],
+      ['VM.getStats', [`vmID=${NEW}`]],
+      ['VM.pause', [`vmID=${NEW}`]],
+      ['VM.cont', [`vmID=${NEW}`]],
+      ['VM.setNumberOfCpus', [`vmID=${NEW}`, 'numberOfCpus=1']],
+      ['VM.setMemory', [`vmID=${NEW}`, 'memory=128']],
+      ['VM.reboot', [`vmID=${NEW}`]],
+      ['VM.shutdown', [`vmID=${NEW}`]],
+      ['VM.destroy', [`vmID=${NEW}`]],
+    ];
+    const extra = listed.filter((m) => !calls.some(([name]) => name === m));
+    expect(extra, 'a verb this test does not call yet').toEqual([]);
+    for (const [method, args] of calls) {
+      const [namespace, verb] = method.split('.') as [string, string];
+      const result = await call(namespace, verb, ...args);
+      expect([method, result.code, result.stderr]).toEqual([method, 0, '']);
+      expect(() => JSON.parse(result.stdout)).not.toThrow();
+    }
+    expect(JSON.parse((await call('Host', 'getVMFullList', `vmList=["${VM}"]`)).stdout)).toEqual([
+      { vmId: VM, status: 'Up', statusTime: expect.any(String) },
+    ]);
+  }, 60_000);
+
+  it('exits 1 with the code and message of a server error', async () => {
+    const { code, stderr, stdout } = await call('VM', 'getStats', 'vmID=nope');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(JSON.parse(stderr)).toEqual({ code: 1, message: "Virtual machine does not exist: {'vmId': 'nope'}" });
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await call('Host')).code).toBe(2);
+    expect((await call('Host', 'getStats', 'oops')).stderr).toContain('parameter "oops" is not name=value');
+    expect((await cli(['Host', 'getStats'])).stderr).toContain('TLS needs --cert and --key');
+  });
+
+  it('streams events with --subscribe: the VM_status a VM.create causes', async () => {
+    const sub = spawn(process.execPath, [cliJs, '--insecure', '--port', port, '--subscribe'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    sub.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    try {
+      // The subscription is in place once the daemon sees the client; give it a moment, then act.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await call('VM', 'create', `vmParams=${JSON.stringify({ xml })}`)).code).toBe(0);
+      const deadline = Date.now() + 10_000;
+      while (!out.includes(`|virt|VM_status|${NEW}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain(`"method": "|virt|VM_status|${NEW}"`);
+      expect(out).toMatch(/"status": "(Powering up|Up)"/);
+    } finally {
+      sub.kill('SIGINT');
+      await call('VM', 'destroy', `vmID=${NEW}`);
+    }
+  });
+});
+
+describe('hostvisor-client with TLS', () => {
+  it('talks to a TLS daemon with certificates from scripts/gen-certs.sh', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hostvisor-certs-'));
+    await run('bash', [join(repoRoot, 'scripts', 'gen-certs.sh'), dir]);
+    const daemon = startDaemon(['--listen', '127.0.0.1:0'], {
+      HOSTVISOR_VARS_SSL: 'true',
+      HOSTVISOR_TLS_CA_FILE: join(dir, 'ca.pem'),
+      HOSTVISOR_TLS_CERT_FILE: join(dir, 'server.pem'),
+      HOSTVISOR_TLS_KEY_FILE: join(dir, 'server-key.pem'),
+    });
+    try {
+      const port = String((await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000))['port']);
+      const certs = ['--cert', join(dir, 'client.pem'), '--key', join(dir, 'client-key.pem'), '--ca', join(dir, 'ca.pem')];
+      const ok = await cli([...certs, '--host', '127.0.0.1', '--port', port, 'Host', 'ping2']);
+      expect([ok.code, ok.stdout.trim()]).toEqual([0, 'true']);
+      const plain = await cli(['--insecure', '--port', port, '--timeout', '3', 'Host', 'ping2']);
+      expect(plain.code).not.toBe(0);
+    } finally {
+      daemon.child.kill('SIGTERM');
+      expect(await daemon.exited).toBe(0);
+    }
+  }, 40_000);
+});
+
+describe('graceful stop', () => {
+  it('answers every request already read when SIGTERM arrives in a burst, or closes before reading it', async () => {
+    const daemon = startDaemon(['--listen', '127.0.0.1:0']);
+    const port = (await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000))['port'] as number;
+    const clients = await Promise.all(Array.from({ length: 4 }, () => JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 10_000 })));
+    let answered = 0;
+    let refused = 0;
+    const calls: Promise<void>[] = [];
+    const callOnce = (client: JsonRpcClient): Promise<void> =>
+      client.call('Host.getStats').then(
+        () => void answered++,
+        (err: Error) => {
+          // Only a closed connection may cost a request: never a timeout, never an error answer.
+          expect(err.message).toMatch(/connection closed|ended by the other party|EPIPE|ECONNRESET/);
+          refused++;
+        },
+      );
+    // Requests keep coming, turn after turn, while the stop begins and ends.
+    for (let turn = 0; turn < 200 && daemon.child.exitCode === null; turn++) {
+      for (const client of clients) for (let k = 0; k < 5; k++) calls.push(callOnce(client));
+      if (turn === 20) daemon.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(calls);
+    expect(await daemon.exited).toBe(0);
+    expect(answered + refused).toBe(calls.length);
+    expect(answered).toBeGreaterThan(20 * 4 * 5);
+    expect(refused).toBeGreaterThan(0);
+    const stopLine = daemon.logs.find((l) => l.msg === 'requests still unanswered at the drain deadline: closing');
+    expect(stopLine).toBeUndefined();
+  }, 40_000);
+});
