@@ -28,7 +28,7 @@ import { DomainState } from './virt/libvirt/index.js';
 import { VmRegistry } from './virt/registry.js';
 import { StatsCache } from './virt/sampling/stats-cache.js';
 import type { VmSample } from './virt/sampling/vm-sample.js';
-import { VmSampler } from './virt/sampling/vm-sampler.js';
+import { VmSampler, type CycleReport } from './virt/sampling/vm-sampler.js';
 import { vmStats } from './virt/vm-stats.js';
 import { ExitCode, ExitReason, exitInfo, type VmStatus } from './virt/vm.js';
 import type { DiscoveredDomain } from '../workers/vm.js';
@@ -39,6 +39,8 @@ export interface Daemon {
   stuckThreads(): number;
   /** The management port actually bound (useful with port 0). */
   port(): number | undefined;
+  /** What the last VM sampling cycle did (benchmarks, diagnostics). */
+  lastVmCycle(): CycleReport | undefined;
 }
 
 export function version(): string {
@@ -210,5 +212,5 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   };
 
   const lifecycle = new Lifecycle([hypervisor, executors, firstHostSample, recovery, operations, acceptor], log);
-  return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port };
+  return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port, lastVmCycle: () => sampler.lastCycle };
 }
