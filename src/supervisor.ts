@@ -33,6 +33,9 @@ import { vmStats } from './virt/vm-stats.js';
 import { ExitCode, ExitReason, exitInfo, type VmStatus } from './virt/vm.js';
 import type { DiscoveredDomain } from '../workers/vm.js';
 
+/** Seconds the first host sample may take, whatever the sampling period. */
+const FIRST_SAMPLE_TIMEOUT = 10;
+
 export interface Daemon {
   readonly lifecycle: Lifecycle;
   /** Worker threads still stuck in a call after the stop: the process must exit the hard way. */
@@ -69,6 +72,8 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const rpc = new Executor('rpc', config.rpc.worker_threads, config.rpc.worker_threads * config.rpc.tasks_per_worker, config.rpc.max_workers, scheduler, {
     filename: workerFile('libvirt'),
     logger: getLogger('executor', { executor: 'rpc' }),
+    // API verbs that reach libvirt are occasional: two warm threads, the rest started on demand.
+    warmThreads: 2,
   });
   const s = config.sampling;
   const periodic = new Executor('periodic', s.periodic_workers, s.periodic_workers * s.periodic_task_per_worker, s.max_workers, scheduler, {
@@ -180,7 +185,9 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const firstHostSample: Part = {
     name: 'host',
     async start() {
-      await host.sample({ dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout: hostTimeout, discard: true }) });
+      // Threads are still booting at start: a short sampling period must not fail the start.
+      const timeout = Math.max(hostTimeout, FIRST_SAMPLE_TIMEOUT);
+      await host.sample({ dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout, discard: true }) });
       log.info({ resources: host.resources }, 'host resources');
     },
     stop() {},

@@ -12,6 +12,15 @@ function* leaves(tasks: readonly Task[]): Generator<Task> {
   }
 }
 
+/** Suites whose own hooks failed (a failing beforeAll leaves its tests merely skipped). */
+function* failedSuites(tasks: readonly Task[]): Generator<Task> {
+  for (const task of tasks) {
+    if (task.type !== 'suite') continue;
+    if ((task.result?.errors?.length ?? 0) > 0) yield task;
+    yield* failedSuites(task.tasks);
+  }
+}
+
 export default class SummaryReporter implements Reporter {
   // onFinished runs after the default reporter's summary (onTestRunEnd runs before it).
   onFinished(files: File[] = [], errors: unknown[] = []): void {
@@ -20,7 +29,8 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0;
     for (const file of files) {
       // A file that failed to load or whose hooks failed has no passing tests to show for it.
-      if (file.result?.state === 'fail' && file.tasks.length === 0) failed++;
+      if ((file.result?.errors?.length ?? 0) > 0) failed++;
+      for (const _ of failedSuites(file.tasks)) failed++;
       for (const test of leaves(file.tasks)) {
         const state = test.result?.state;
         if (state === 'pass') passed++;

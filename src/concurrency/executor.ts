@@ -43,8 +43,14 @@ export interface ExecutorOptions {
   /** The piscina worker module (path or file URL) tasks run in unless a task names its own. */
   filename: string;
   logger?: Logger;
-  /** Milliseconds an idle thread beyond workersCount lingers before it exits (piscina idleTimeout). */
+  /** Milliseconds an idle thread beyond the warm ones lingers before it exits (piscina idleTimeout). */
   idleTimeout?: number;
+  /**
+   * OS threads kept running while idle (default workersCount). An executor that is idle most of
+   * the time (API verbs) can keep fewer: each thread costs about 10 MB, and a cold one boots in
+   * tens of milliseconds, not counted against its task's timeout.
+   */
+  warmThreads?: number;
 }
 
 export interface StopOptions {
@@ -167,7 +173,7 @@ export class Executor implements TaskDispatcher {
     const maxThreads = Math.max(1, this.workersCount, this.maxWorkers ?? Number.MAX_SAFE_INTEGER);
     this.pool = new Piscina({
       filename: this.options.filename,
-      minThreads: this.workersCount,
+      minThreads: Math.min(this.workersCount, this.options.warmThreads ?? this.workersCount),
       maxThreads,
       concurrentTasksPerWorker: 1,
       idleTimeout: this.options.idleTimeout ?? 1000,

@@ -66,7 +66,8 @@ export function startDaemon(args: string[], env: Record<string, string> = {}, no
         }
         if (child.exitCode !== null || child.signalCode !== null) {
           cleanup();
-          reject(new Error(`daemon exited (${child.exitCode ?? child.signalCode}) before the log line; stderr: ${stderr.join('')}`));
+          const last = logs.slice(-3).map((l) => l.msg).join(' | ');
+          reject(new Error(`daemon exited (${child.exitCode ?? child.signalCode}) before the log line; last logs: ${last}; stderr: ${stderr.join('')}`));
           return true;
         }
         return false;
