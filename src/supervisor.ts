@@ -5,7 +5,8 @@
  *   executors   the scheduler and the `rpc` and `periodic` worker pools
  *   host        the first host sample: resources are known before any client is served
  *   recovery    every domain on the host registered as a VM (nothing lost across a restart)
- *   periodic    host and VM sampling operations
+ *   guests      the guest agents' channels of every VM
+ *   periodic    host and VM sampling, the QEMU guest agent poller
  *   acceptor    the management port (last to start, first to stop)
  *
  * Stop runs in reverse. Every libvirt call runs in a worker; this file only wires.
@@ -14,6 +15,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiContext } from './api/context.js';
 import { buildMethodTable } from './api/table.js';
+import { GuestData } from './virt/guest/guest-data.js';
+import { GuestAgents } from './virt/guest/guests.js';
+import { GuestListener } from './virt/guest/listener.js';
+import { QemuAgentPoller } from './virt/guest/qemu-agent.js';
 import { LegacyXmlRpc } from './api/xmlrpc-legacy.js';
 import { Executor, Operation, Scheduler, type TaskSpec } from './concurrency/index.js';
 import type { Config } from './config/schema.js';
@@ -81,6 +86,12 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     logger: getLogger('executor', { executor: 'periodic' }),
   });
 
+  const ga = config.guest_agent;
+  const qga = new Executor('qga', ga.periodic_workers, ga.periodic_workers * ga.periodic_task_per_worker, ga.max_workers, scheduler, {
+    filename: workerFile('qga'),
+    logger: getLogger('executor', { executor: 'qga' }),
+  });
+
   const events = new EventBus();
   const registry = new VmRegistry(events, { eventTime, monotonic: () => performance.now() / 1000 });
   const vmCache = new StatsCache<VmSample>(getLogger('stats-cache'));
@@ -132,6 +143,29 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     { name: 'vm-sampling', executor: periodic },
   );
 
+  const guestData = new GuestData(registry);
+  const guestListener = new GuestListener({
+    vms: registry,
+    data: guestData,
+    channelsDir: ga.channels_dir,
+    staleAfter: config.vars.guest_agent_timeout,
+    log: getLogger('guest-channels'),
+  });
+  const qgaPoller = new QemuAgentPoller({
+    uri,
+    vms: registry,
+    data: guestData,
+    commandTimeout: ga.qga_command_timeout,
+    tick: ga.qga_polling_period,
+    log: getLogger('qga-poller'),
+  });
+  const qgaOperation = new Operation(qgaPoller.poll, ga.qga_polling_period, scheduler, {
+    name: 'qga-poller',
+    exclusive: true,
+    executor: qga,
+    timeout: ga.qga_task_timeout,
+  });
+
   const api: ApiContext = {
     uri,
     rpc,
@@ -141,6 +175,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     vmStats: (vm) => vmStats(vm, vmCache.get(vm.id), { commandTimeout: config.vars.vm_command_timeout }),
     setLogLevel,
     version: version(),
+    guests: new GuestAgents(guestListener, qgaPoller),
   };
   let recovered = false;
   const isReady = (): boolean => recovered;
@@ -153,7 +188,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     health: {
       health: () => ({
         hypervisorConnected: hypervisor.connected,
-        executors: [rpc.state(), periodic.state()],
+        executors: [rpc.state(), periodic.state(), qga.state()],
         hostSampleAge: finite(host.sampleAge()),
         vmSampleAge: finite(vmCache.newestAge()),
       }),
@@ -175,9 +210,10 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
       scheduler.start();
       rpc.start();
       periodic.start();
+      qga.start();
     },
     async stop() {
-      const reports = await Promise.all([rpc.stop(), periodic.stop()]);
+      const reports = await Promise.all([rpc.stop(), periodic.stop(), qga.stop()]);
       stuck = reports.reduce((n, r) => n + r.stuckThreads, 0);
       scheduler.stop();
     },
@@ -206,18 +242,25 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     },
     stop() {},
   };
+  const guests: Part = {
+    name: 'guests',
+    start: () => guestListener.start(),
+    stop: () => guestListener.stop(),
+  };
   const operations: Part = {
     name: 'periodic',
     start() {
       hostOperation.start();
       vmOperation.start();
+      qgaOperation.start();
     },
     stop() {
+      qgaOperation.stop();
       vmOperation.stop();
       hostOperation.stop();
     },
   };
 
-  const lifecycle = new Lifecycle([hypervisor, executors, firstHostSample, recovery, operations, acceptor], log);
+  const lifecycle = new Lifecycle([hypervisor, executors, firstHostSample, recovery, guests, operations, acceptor], log);
   return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port, lastVmCycle: () => sampler.lastCycle };
 }

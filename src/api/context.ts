@@ -5,6 +5,7 @@
  */
 import type { TaskDispatcher } from '../concurrency/index.js';
 import type { LogLevel } from '../config/schema.js';
+import type { GuestAgentsView } from '../virt/guest/guests.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
 import type { VmRegistry } from '../virt/registry.js';
 import type { Vm } from '../virt/vm.js';
@@ -23,4 +24,6 @@ export interface ApiContext {
   setLogLevel(level: LogLevel): void;
   /** The daemon's version, for capabilities. */
   readonly version: string;
+  /** The guest agents; without them VM.shutdown goes straight to ACPI. */
+  readonly guests?: GuestAgentsView;
 }

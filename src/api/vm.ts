@@ -9,6 +9,7 @@ import { workerFile } from '../paths.js';
 import { DomainXmlError, parseDomainXml } from '../virt/domain-xml.js';
 import { ExitCode, ExitReason, exitInfo, type Vm } from '../virt/vm.js';
 import type { ApiContext } from './context.js';
+import { powerDown } from './guest.js';
 import { libvirtVerb, onWorker } from './verbs.js';
 import type { CreateOutcome } from '../../workers/vm.js';
 
@@ -92,6 +93,16 @@ async function destroy(ctx: ApiContext, args: Record<string, unknown>): Promise<
 
 async function shutdown(ctx: ApiContext, args: Record<string, unknown>): Promise<boolean> {
   const vm = runningVmOf(ctx, args);
+  // With guest agents wired: vdsm's power-down chain (agents first, then ACPI).
+  if (ctx.guests !== undefined) {
+    return powerDown(ctx, ctx.guests, vm, {
+      reboot: args['reboot'] === true,
+      delay: args['delay'] as number | null | undefined,
+      message: args['message'] as string | null | undefined,
+      timeout: args['timeout'] as number | null | undefined,
+      force: args['force'] === true,
+    });
+  }
   if (args['reboot'] === true) {
     await libvirtVerb(ctx, 'reboot', [vm.id], vm.id);
     return true;

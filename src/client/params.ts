@@ -4,6 +4,14 @@ import { buildMethodTable } from '../api/table.js';
 
 export class UsageError extends Error {}
 
+/** Every property is itself, and calling it throws: a context for building the table offline. */
+const unusable: unknown = new Proxy(function unusable() {}, {
+  get: () => unusable,
+  apply: () => {
+    throw new Error('not connected to a host');
+  },
+});
+
 /** `name=value` pairs: JSON where the value parses as JSON, the raw string otherwise. */
 export function parseParams(pairs: readonly string[]): Record<string, unknown> {
   const params: Record<string, unknown> = {};
@@ -23,8 +31,9 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
 }
 
 export function listMethods(): string {
-  // The table's parameter specs are static; handlers are never called here, so no context is needed.
-  const table = buildMethodTable(new Proxy({} as ApiContext, { get: () => { throw new Error('not connected'); } }));
+  // The table's parameter specs are static; handlers are never called here, so the context is a
+  // stand-in any use of which fails.
+  const table = buildMethodTable(unusable as ApiContext);
   const lines: string[] = [];
   for (const name of table.names()) {
     const params = table.get(name)!.params.map((p) => {

@@ -32,6 +32,7 @@ export class VmRegistry {
   private readonly addedListeners = new Set<(vm: Vm) => void>();
   private readonly removedListeners = new Set<(vm: Vm) => void>();
   private readonly startedListeners = new Set<(vm: Vm) => void>();
+  private readonly statusListeners = new Set<(vm: Vm) => void>();
 
   constructor(
     private readonly sink: StatusSink,
@@ -78,6 +79,12 @@ export class VmRegistry {
     return () => this.removedListeners.delete(listener);
   }
 
+  /** Any status change of any VM (after its VM_status event went out). */
+  onStatus(listener: (vm: Vm) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
   /** A known VM that was not running runs again (started after being Down). */
   onStarted(listener: (vm: Vm) => void): () => void {
     this.startedListeners.add(listener);
@@ -114,6 +121,7 @@ export class VmRegistry {
 
   private publish(vm: Vm, details: StatusDetails, previous: VmStatus): void {
     this.sink.emit('virt', 'VM_status', vm.id, { [vm.id]: details });
+    for (const listener of this.statusListeners) listener(vm);
     if (previous === 'Down' && vm.running) for (const listener of this.startedListeners) listener(vm);
   }
 }

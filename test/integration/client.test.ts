@@ -81,13 +81,29 @@ describe('hostvisor-client on the embedded default', () => {
       ['VM.shutdown', [`vmID=${NEW}`]],
       ['VM.destroy', [`vmID=${NEW}`]],
     ];
-    const extra = listed.filter((m) => !calls.some(([name]) => name === m));
+    // No guest agent runs in the test driver's VMs: these verbs answer "Guest agent non-responsive".
+    const needAgent: Array<[string, string[]]> = [
+      ['VM.desktopLock', [`vmID=${VM}`]],
+      ['VM.desktopLogoff', [`vmID=${VM}`, 'force=true']],
+      ['VM.desktopLogin', [`vmID=${VM}`, 'domain=d', 'username=u', 'password=p']],
+      ['VM.desktopSendHcCommand', [`vmID=${VM}`, 'message=hello']],
+    ];
+    const extra = listed.filter((m) => ![...calls, ...needAgent].some(([name]) => name === m));
     expect(extra, 'a verb this test does not call yet').toEqual([]);
     for (const [method, args] of calls) {
       const [namespace, verb] = method.split('.') as [string, string];
       const result = await call(namespace, verb, ...args);
       expect([method, result.code, result.stderr]).toEqual([method, 0, '']);
       expect(() => JSON.parse(result.stdout)).not.toThrow();
+    }
+    for (const [method, args] of needAgent) {
+      const [namespace, verb] = method.split('.') as [string, string];
+      const result = await call(namespace, verb, ...args);
+      expect([method, result.code, JSON.parse(result.stderr)]).toEqual([
+        method,
+        1,
+        { code: 19, message: `Guest agent non-responsive: {'vmId': '${VM}'}` },
+      ]);
     }
     expect(JSON.parse((await call('Host', 'getVMFullList', `vmList=["${VM}"]`)).stdout)).toEqual([
       { vmId: VM, status: 'Up', statusTime: expect.any(String) },
