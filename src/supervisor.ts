@@ -23,6 +23,7 @@ import { LegacyXmlRpc } from './api/xmlrpc-legacy.js';
 import { Executor, Operation, Scheduler, type TaskSpec } from './concurrency/index.js';
 import type { Config } from './config/schema.js';
 import { Lifecycle, type Part } from './lifecycle.js';
+import { createMetrics } from './metrics/index.js';
 import { getLogger, setLogLevel, type Logger } from './log.js';
 import { createFront } from './net/front.js';
 import { repoRoot, workerFile } from './paths.js';
@@ -34,8 +35,8 @@ import { VmRegistry } from './virt/registry.js';
 import { StatsCache } from './virt/sampling/stats-cache.js';
 import type { VmSample } from './virt/sampling/vm-sample.js';
 import { VmSampler, type CycleReport } from './virt/sampling/vm-sampler.js';
-import { vmStats } from './virt/vm-stats.js';
-import { ExitCode, ExitReason, exitInfo, type VmStatus } from './virt/vm.js';
+import { vmStats, type VmStatsElement } from './virt/vm-stats.js';
+import { ExitCode, ExitReason, exitInfo, type Vm, type VmStatus } from './virt/vm.js';
 import type { DiscoveredDomain } from '../workers/vm.js';
 
 /** Seconds the first host sample may take, whatever the sampling period. */
@@ -112,14 +113,6 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     onResources: (view) => events.emit('host', 'resources', 'no_id', { resources: view }),
     log: getLogger('host-monitor'),
   });
-  const hostTimeout = config.vars.host_sample_stats_interval;
-  const hostOperation = new Operation(host.sample, config.vars.host_sample_stats_interval, scheduler, {
-    name: 'host-sampling',
-    exclusive: true,
-    executor: periodic,
-    timeout: hostTimeout,
-  });
-
   const sampler = new VmSampler({
     uri,
     cache: vmCache,
@@ -132,15 +125,37 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     vmCache.remove(vm.id);
     sampler.forget(vm.id);
   });
+  const vmStatsOf = (vm: Vm): VmStatsElement => vmStats(vm, vmCache.get(vm.id), { commandTimeout: config.vars.vm_command_timeout });
+  // `front` is read only at health checks, after it exists.
+  const metrics = createMetrics(config, {
+    executors: [rpc, periodic, qga],
+    connections: () => front.acceptor.connectionCount,
+    hostStats: () => host.stats(registry.counts()),
+    vms: () => registry.all(),
+    vmStats: vmStatsOf,
+  });
+  const timedPeriodic = metrics.daemon.timed(periodic);
+
+  const hostTimeout = config.vars.host_sample_stats_interval;
+  const hostOperation = new Operation(
+    async (ctx) => {
+      await host.sample(ctx);
+      metrics.sampling.afterHostSample();
+    },
+    config.vars.host_sample_stats_interval,
+    scheduler,
+    { name: 'host-sampling', exclusive: true, executor: timedPeriodic, timeout: hostTimeout },
+  );
   const powerUpGrace = config.vars.guest_agent_timeout;
   const vmOperation = new Operation(
     async (ctx) => {
       for (const vm of registry.all()) vm.checkPowerUp(powerUpGrace);
       await sampler.sample(ctx);
+      void metrics.sampling.afterVmCycle(); // never rejects; yields between batches of VMs
     },
     config.vars.vm_sample_interval,
     scheduler,
-    { name: 'vm-sampling', executor: periodic },
+    { name: 'vm-sampling', executor: timedPeriodic },
   );
 
   const guestData = new GuestData(registry);
@@ -168,11 +183,11 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
 
   const api: ApiContext = {
     uri,
-    rpc,
+    rpc: metrics.daemon.timed(rpc),
     verbTimeout: config.rpc.worker_timeout,
     registry,
     host,
-    vmStats: (vm) => vmStats(vm, vmCache.get(vm.id), { commandTimeout: config.vars.vm_command_timeout }),
+    vmStats: vmStatsOf,
     setLogLevel,
     version: version(),
     guests: new GuestAgents(guestListener, qgaPoller),
@@ -184,6 +199,8 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const front = createFront(config, methods, {
     events,
     isReady,
+    metrics: metrics.registry,
+    onCall: metrics.daemon.onCall,
     xmlrpc: new LegacyXmlRpc(methods, { isReady }),
     health: {
       health: () => ({
@@ -261,6 +278,6 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     },
   };
 
-  const lifecycle = new Lifecycle([hypervisor, executors, firstHostSample, recovery, guests, operations, acceptor], log);
+  const lifecycle = new Lifecycle([hypervisor, executors, metrics.health, firstHostSample, recovery, guests, operations, acceptor], log);
   return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port, lastVmCycle: () => sampler.lastCycle };
 }

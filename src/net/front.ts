@@ -6,7 +6,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { getLogger, type Logger } from '../log.js';
-import { JsonRpcEngine } from '../rpc/engine.js';
+import { JsonRpcEngine, type CallObserver } from '../rpc/engine.js';
 import { EventBus } from '../rpc/events.js';
 import type { MethodTable } from '../rpc/method-table.js';
 import { Acceptor } from './acceptor.js';
@@ -31,6 +31,8 @@ export interface FrontOptions {
   metrics?: Registry;
   /** Requests are answered with code 99 while this returns false (vdsm: recovering). */
   isReady?: () => boolean;
+  /** Told of every answered call (metrics). */
+  onCall?: CallObserver;
   /** Parent logger (tests); by default each component gets getLogger(<component>). */
   log?: Logger;
 }
@@ -52,6 +54,7 @@ export function createFront(config: Config, methods: MethodTable, options: Front
   const engine = new JsonRpcEngine(methods, {
     log: logFor('jsonrpc'),
     ...(options.isReady ? { isReady: options.isReady } : {}),
+    ...(options.onCall ? { onCall: options.onCall } : {}),
   });
   const stomp = new StompServer({
     engine,

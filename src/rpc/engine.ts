@@ -36,7 +36,15 @@ export interface EngineOptions {
   log?: Logger;
   /** While false every request is answered with code 99 (vdsm: recovering or initializing). */
   isReady?: () => boolean;
+  /**
+   * Observer of every call to a method of the table, once it is answered (metrics): its time in
+   * milliseconds and, when it failed, the error code. Unknown methods are not reported. Must not
+   * throw; if it does, the call's answer is unaffected.
+   */
+  onCall?: CallObserver;
 }
+
+export type CallObserver = (method: string, ms: number, errorCode?: number) => void;
 
 type Id = string | number | null;
 
@@ -45,6 +53,7 @@ const NO_REPLY = undefined;
 export class JsonRpcEngine {
   private readonly log: Logger;
   private readonly isReady: () => boolean;
+  private readonly onCall: CallObserver | undefined;
 
   constructor(
     private readonly methods: MethodTable,
@@ -52,6 +61,7 @@ export class JsonRpcEngine {
   ) {
     this.log = options.log ?? getLogger('jsonrpc');
     this.isReady = options.isReady ?? (() => true);
+    this.onCall = options.onCall;
   }
 
   /**
@@ -104,37 +114,56 @@ export class JsonRpcEngine {
       return notification ? NO_REPLY : errorResponse(id, new MethodNotFoundError(method));
     }
     let result: unknown;
+    const t0 = this.onCall === undefined ? 0 : performance.now();
     try {
       const args = bindParams(entry, r['params']);
       // Checked on the engine's logger: asking the call's would build a child logger per request.
       if (this.log.isLevelEnabled('debug')) call.log.debug({ id, peer: ctx.peer }, 'calling');
       result = entry.handler(args, call);
     } catch (err) {
-      return this.failed(call, id, notification, err);
+      return this.failed(call, id, notification, err, t0);
     }
     if (isPromiseLike(result)) {
       return Promise.resolve(result).then(
-        (value) => (notification ? NO_REPLY : this.succeeded(call, id, value)),
-        (err: unknown) => this.failed(call, id, notification, err),
+        (value) => this.succeeded(call, id, notification, value, t0),
+        (err: unknown) => this.failed(call, id, notification, err, t0),
       );
     }
-    return notification ? NO_REPLY : this.succeeded(call, id, result);
+    return this.succeeded(call, id, notification, result, t0);
   }
 
-  private succeeded(call: Call, id: Id, result: unknown): string {
+  private succeeded(call: Call, id: Id, notification: boolean, result: unknown, t0: number): string | undefined {
+    if (notification) {
+      this.observe(call.method, t0);
+      return NO_REPLY;
+    }
     try {
-      return resultResponse(id, result);
+      const json = resultResponse(id, result);
+      this.observe(call.method, t0);
+      return json;
     } catch (err) {
       call.log.error({ err }, 'result cannot be encoded as JSON');
-      return errorResponse(id, toRpcError(err));
+      const rpcErr = toRpcError(err);
+      this.observe(call.method, t0, rpcErr.code);
+      return errorResponse(id, rpcErr);
     }
   }
 
-  private failed(call: Call, id: Id, notification: boolean, err: unknown): string | undefined {
+  private failed(call: Call, id: Id, notification: boolean, err: unknown, t0: number): string | undefined {
     const rpcErr = toRpcError(err);
+    this.observe(call.method, t0, rpcErr.code);
     if (err instanceof RpcError) call.log.info({ id, code: rpcErr.code, error: rpcErr.message }, 'call failed');
     else call.log.error({ id, err }, 'call failed with an unexpected error');
     return notification ? NO_REPLY : errorResponse(id, rpcErr);
+  }
+
+  private observe(method: string, t0: number, errorCode?: number): void {
+    if (this.onCall === undefined) return;
+    try {
+      this.onCall(method, performance.now() - t0, errorCode);
+    } catch (err) {
+      this.log.error({ err, method }, 'call observer failed');
+    }
   }
 
   private logFor(ctx: RequestContext): Logger {
