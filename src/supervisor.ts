@@ -50,6 +50,8 @@ export interface Daemon {
   port(): number | undefined;
   /** What the last VM sampling cycle did (benchmarks, diagnostics). */
   lastVmCycle(): CycleReport | undefined;
+  /** The hypervisor connection part (in-process fault tests reach its `simulateDrop()` here). */
+  readonly hypervisor: Hypervisor;
 }
 
 export function version(): string {
@@ -91,6 +93,8 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const qga = new Executor('qga', ga.periodic_workers, ga.periodic_workers * ga.periodic_task_per_worker, ga.max_workers, scheduler, {
     filename: workerFile('qga'),
     logger: getLogger('executor', { executor: 'qga' }),
+    // The poller works a few times a minute: one warm thread, the rest on demand.
+    warmThreads: 1,
   });
 
   const events = new EventBus();
@@ -279,5 +283,5 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   };
 
   const lifecycle = new Lifecycle([hypervisor, executors, metrics.health, firstHostSample, recovery, guests, operations, acceptor], log);
-  return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port, lastVmCycle: () => sampler.lastCycle };
+  return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port, lastVmCycle: () => sampler.lastCycle, hypervisor };
 }

@@ -14,6 +14,7 @@ import type { XmlRpcValue } from '../net/xmlrpc/decode.js';
 import { MethodNotFoundError, RecoveringError, RpcError, VdsmCode } from '../rpc/errors.js';
 import type { CallContext, Method, MethodTable } from '../rpc/method-table.js';
 import { bindParams } from '../rpc/params.js';
+import { RawJson } from '../rpc/raw-json.js';
 
 type Args = Record<string, unknown>;
 type Struct = { [member: string]: XmlRpcValue };
@@ -246,6 +247,7 @@ export class LegacyXmlRpc implements XmlRpcBackend {
       const args = bindParams(entry, legacy !== undefined ? raw : namedOrPositional(entry, params));
       if (this.log.isLevelEnabled('debug')) call.log.debug({ verb: name, peer: ctx.peer }, 'XML-RPC call');
       let result = await entry.handler(args, call);
+      if (result instanceof RawJson) result = result.toJSON();
       if (legacy?.payload !== undefined) result = legacy.payload(result, ctx);
       return shapeResult(target, result, args);
     } catch (err) {

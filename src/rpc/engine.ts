@@ -18,6 +18,7 @@ import {
 } from './errors.js';
 import type { CallContext, MethodTable } from './method-table.js';
 import { bindParams } from './params.js';
+import { RawJson } from './raw-json.js';
 
 export interface RequestContext {
   /** The flow id (STOMP header `ovirtCorrelationId`); it goes in every log line of the request. */
@@ -224,7 +225,7 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
 
 /** Key order jsonrpc, id, result as vdsm; `undefined`/`null` results are `true`. */
 export function resultResponse(id: Id, result: unknown): string {
-  const encoded = result === undefined || result === null ? 'true' : JSON.stringify(result);
+  const encoded = result === undefined || result === null ? 'true' : result instanceof RawJson ? result.text : JSON.stringify(result);
   if (encoded === undefined) throw new TypeError(`result of type ${typeof result} has no JSON form`);
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${encoded}}`;
 }

@@ -3,15 +3,27 @@
  * (e.g. `{'method': 'Host.nosuch'}`), and clients show those texts to people, so we keep the form.
  */
 export function pyRepr(value: unknown): string {
+  return repr(value, 0);
+}
+
+/**
+ * Containers nested deeper than this are shown as `[...]` / `{...}`: error texts quote hostile
+ * requests back (a JSON array 100k deep parses fine), and recursing that deep would overflow the
+ * stack and leave the request unanswered. (Python's repr raises RecursionError there.)
+ */
+const MAX_REPR_DEPTH = 64;
+
+function repr(value: unknown, depth: number): string {
   if (value === null || value === undefined) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'string') return reprString(value);
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : reprFloat(value);
   if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  if (Array.isArray(value)) return depth >= MAX_REPR_DEPTH ? '[...]' : `[${value.map((v) => repr(v, depth + 1)).join(', ')}]`;
   if (typeof value === 'object') {
-    const items = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${reprString(k)}: ${pyRepr(v)}`);
+    if (depth >= MAX_REPR_DEPTH) return '{...}';
+    const items = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${reprString(k)}: ${repr(v, depth + 1)}`);
     return `{${items.join(', ')}}`;
   }
   return reprString(String(value));

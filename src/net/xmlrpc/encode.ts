@@ -3,13 +3,14 @@
  * 32 bits are <int>, larger ones <i8>, other numbers <double>, null <nil/> (Python's client reads
  * it). Characters XML 1.0 cannot carry are replaced, so a response is always well-formed.
  */
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+// CR goes as a character reference: a raw one is read back as LF (XML's end-of-line handling).
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
 // Tab, LF and CR are allowed; other C0 controls, lone surrogates and U+FFFE/U+FFFF are not.
 // eslint-disable-next-line no-control-regex
 const NOT_XML = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function escapeText(s: string): string {
-  return s.replace(NOT_XML, '\uFFFD').replace(/[&<>]/g, (c) => ESCAPES[c]!);
+  return s.replace(NOT_XML, '\uFFFD').replace(/[&<>\r]/g, (c) => ESCAPES[c]!);
 }
 
 function encodeValue(value: unknown, out: string[], seen: Set<object>): void {
