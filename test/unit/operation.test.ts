@@ -289,7 +289,9 @@ describe('Operation (proposed D10–D13)', () => {
     await waitFor(() => rec.runs.length >= 6, 10_000);
     op.stop();
     expect(rec.maxInFlight).toBeGreaterThanOrEqual(3);
-    for (let i = 1; i < rec.runs.length; i++) expect(rec.runs[i]!.begin - rec.runs[i - 1]!.begin).toBeGreaterThanOrEqual(200);
+    // Dispatches are a period apart; a body may begin a little after its dispatch, so the gap
+    // between two beginnings can fall short of the period by that lateness.
+    for (let i = 1; i < rec.runs.length; i++) expect(rec.runs[i]!.begin - rec.runs[i - 1]!.begin).toBeGreaterThanOrEqual(180);
   });
 
   for (const exclusive of [true, false]) {
