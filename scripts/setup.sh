@@ -17,8 +17,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: npm ci (builds the libvirt addon)"
-npm ci --no-audit --no-fund
+# `npm install` with the committed lockfile installs exactly the locked versions. Not `npm ci`: the
+# registry reachable here lacks some of rollup's optional per-platform builds, so the lockfile
+# cannot list them and `npm ci` refuses it as out of sync.
+echo "setup: npm install from the lockfile (builds the libvirt addon)"
+npm install --no-audit --no-fund
 echo "setup: compiling TypeScript"
 npm run build --silent
 echo "setup: done"
