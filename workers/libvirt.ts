@@ -22,17 +22,8 @@ import {
   type NodeInfo,
 } from '../src/virt/libvirt/index.js';
 import type { Outcome } from '../src/virt/libvirt/outcome.js';
+import { connectionFor } from '../src/virt/libvirt/worker-connection.js';
 
-const connections = new Map<string, LibvirtConnection>();
-
-function connectionFor(uri: string): LibvirtConnection {
-  let conn = connections.get(uri);
-  if (conn === undefined) {
-    conn = new LibvirtConnection(uri);
-    connections.set(uri, conn);
-  }
-  return conn;
-}
 
 export type { Outcome };
 

@@ -5,18 +5,9 @@
  * thread only sees the outcome. The first libvirt failure (agent missing, not connected, timed
  * out) ends the task: the poller then leaves the VM alone for a while.
  */
-import { LibvirtConnection, LibvirtError } from '../src/virt/libvirt/index.js';
+import { LibvirtError } from '../src/virt/libvirt/index.js';
+import { connectionFor } from '../src/virt/libvirt/worker-connection.js';
 
-const connections = new Map<string, LibvirtConnection>();
-
-function connectionFor(uri: string): LibvirtConnection {
-  let conn = connections.get(uri);
-  if (conn === undefined) {
-    conn = new LibvirtConnection(uri);
-    connections.set(uri, conn);
-  }
-  return conn;
-}
 
 export interface AgentCommandsTask {
   uri: string;

@@ -20,19 +20,10 @@ import {
   type SampleEachTask,
   type VmSample,
 } from '../src/virt/sampling/vm-sample.js';
+import { connectionFor } from '../src/virt/libvirt/worker-connection.js';
 
 export type { SampleAllResult, SampleAllTask, SampleEachResult, SampleEachTask };
 
-const connections = new Map<string, LibvirtConnection>();
-
-function connectionFor(uri: string): LibvirtConnection {
-  let conn = connections.get(uri);
-  if (conn === undefined) {
-    conn = new LibvirtConnection(uri);
-    connections.set(uri, conn);
-  }
-  return conn;
-}
 
 export function sampleAll(task: SampleAllTask): SampleAllResult {
   const t0 = performance.now();

@@ -4,14 +4,9 @@
  * libvirt errors come back as data (see workers/libvirt.ts for why).
  */
 import { parseDomainXml, type DomainDescription } from '../src/virt/domain-xml.js';
-import { DomainState, LibvirtConnection, LibvirtError, type LibvirtErrorData } from '../src/virt/libvirt/index.js';
+import { DomainState, LibvirtError, type LibvirtErrorData } from '../src/virt/libvirt/index.js';
+import { connectionFor } from '../src/virt/libvirt/worker-connection.js';
 
-const connections = new Map<string, LibvirtConnection>();
-function connectionFor(uri: string): LibvirtConnection {
-  let conn = connections.get(uri);
-  if (!conn) connections.set(uri, (conn = new LibvirtConnection(uri)));
-  return conn;
-}
 
 export interface DiscoveredDomain extends DomainDescription {
   /** virDomainState */

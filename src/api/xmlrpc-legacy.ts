@@ -12,7 +12,8 @@ import { getLogger, type Logger } from '../log.js';
 import type { XmlRpcBackend, XmlRpcCallContext } from '../net/http/xmlrpc-backend.js';
 import type { XmlRpcValue } from '../net/xmlrpc/decode.js';
 import { MethodNotFoundError, RecoveringError, RpcError, VdsmCode } from '../rpc/errors.js';
-import type { CallContext, Method, MethodTable } from '../rpc/method-table.js';
+import type { Method, MethodTable } from '../rpc/method-table.js';
+import { Call } from '../rpc/call.js';
 import { bindParams } from '../rpc/params.js';
 import { RawJson } from '../rpc/raw-json.js';
 
@@ -242,7 +243,7 @@ export class LegacyXmlRpc implements XmlRpcBackend {
       this.log.info({ peer: ctx.peer, verb: name, method: target }, 'XML-RPC call to a method that does not exist');
       return failure(new MethodNotFoundError(target));
     }
-    const call = new LegacyCall(target, ctx, this.log);
+    const call = new Call(target, ctx, this.log);
     try {
       const args = bindParams(entry, legacy !== undefined ? raw : namedOrPositional(entry, params));
       if (this.log.isLevelEnabled('debug')) call.log.debug({ verb: name, peer: ctx.peer }, 'XML-RPC call');
@@ -298,23 +299,3 @@ function isStruct(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
 }
 
-/** The handler's view of an XML-RPC call; its logger is made on first use. */
-class LegacyCall implements CallContext {
-  private child: Logger | undefined;
-  readonly flowId: string | undefined;
-  readonly peer: string | undefined;
-
-  constructor(
-    readonly method: string,
-    ctx: XmlRpcCallContext,
-    private readonly base: Logger,
-  ) {
-    this.flowId = ctx.flowId;
-    this.peer = ctx.peer;
-  }
-
-  get log(): Logger {
-    this.child ??= this.base.child(this.flowId === undefined ? { method: this.method } : { method: this.method, flowId: this.flowId });
-    return this.child;
-  }
-}

@@ -16,7 +16,8 @@ import {
   RpcError,
   toRpcError,
 } from './errors.js';
-import type { CallContext, MethodTable } from './method-table.js';
+import type { MethodTable } from './method-table.js';
+import { Call } from './call.js';
 import { bindParams } from './params.js';
 import { RawJson } from './raw-json.js';
 
@@ -172,26 +173,6 @@ export class JsonRpcEngine {
   }
 }
 
-/** The call's context; its logger is made only when something is logged. */
-class Call implements CallContext {
-  private child: Logger | undefined;
-  readonly flowId: string | undefined;
-  readonly peer: string | undefined;
-
-  constructor(
-    readonly method: string,
-    ctx: RequestContext,
-    private readonly base: Logger,
-  ) {
-    this.flowId = ctx.flowId;
-    this.peer = ctx.peer;
-  }
-
-  get log(): Logger {
-    this.child ??= this.base.child(this.flowId === undefined ? { method: this.method } : { method: this.method, flowId: this.flowId });
-    return this.child;
-  }
-}
 
 function invalidReason(r: Record<string, unknown>): string | undefined {
   if (r['jsonrpc'] !== '2.0') return 'Wrong protocol version';
