@@ -77,25 +77,19 @@ function recoveredStatus(state: number): VmStatus {
 export function buildDaemon(config: Config, log: Logger): Daemon {
   const uri = config.libvirt.uri;
   const scheduler = new Scheduler('hostvisor.Scheduler', { logger: getLogger('scheduler') });
-  const rpc = new Executor('rpc', config.rpc.worker_threads, config.rpc.worker_threads * config.rpc.tasks_per_worker, config.rpc.max_workers, scheduler, {
-    filename: workerFile('libvirt'),
-    logger: getLogger('executor', { executor: 'rpc' }),
-    // API verbs that reach libvirt are occasional: two warm threads, the rest started on demand.
-    warmThreads: 2,
-  });
+  const executor = (name: string, workers: number, tasksPerWorker: number, maxWorkers: number, worker: string, warmThreads?: number): Executor =>
+    new Executor(name, workers, workers * tasksPerWorker, maxWorkers, scheduler, {
+      filename: workerFile(worker),
+      logger: getLogger('executor', { executor: name }),
+      ...(warmThreads === undefined ? {} : { warmThreads }),
+    });
+  // API verbs that reach libvirt are occasional, and the QEMU agent poller works a few times a
+  // minute: they keep few threads warm and start the rest on demand.
+  const rpc = executor('rpc', config.rpc.worker_threads, config.rpc.tasks_per_worker, config.rpc.max_workers, 'libvirt', 2);
   const s = config.sampling;
-  const periodic = new Executor('periodic', s.periodic_workers, s.periodic_workers * s.periodic_task_per_worker, s.max_workers, scheduler, {
-    filename: workerFile('libvirt'),
-    logger: getLogger('executor', { executor: 'periodic' }),
-  });
-
+  const periodic = executor('periodic', s.periodic_workers, s.periodic_task_per_worker, s.max_workers, 'libvirt');
   const ga = config.guest_agent;
-  const qga = new Executor('qga', ga.periodic_workers, ga.periodic_workers * ga.periodic_task_per_worker, ga.max_workers, scheduler, {
-    filename: workerFile('qga'),
-    logger: getLogger('executor', { executor: 'qga' }),
-    // The poller works a few times a minute: one warm thread, the rest on demand.
-    warmThreads: 1,
-  });
+  const qga = executor('qga', ga.periodic_workers, ga.periodic_task_per_worker, ga.max_workers, 'qga', 1);
 
   const events = new EventBus();
   const registry = new VmRegistry(events, { eventTime, monotonic: () => performance.now() / 1000 });
