@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(libvirt-dev libvirt0 pkg-config g++ make python3 openssl systemd)
+DEBS=(libvirt-dev libvirt0 pkg-config g++ make python3 openssl systemd rabbitmq-server)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
@@ -16,6 +16,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# Broker mode's tests use RabbitMQ's STOMP plugin (port 61613); they start the broker themselves.
+$([ "$(id -u)" -eq 0 ] || echo sudo) rabbitmq-plugins enable --offline rabbitmq_stomp >/dev/null
 
 # `npm install` with the committed lockfile installs exactly the locked versions. Not `npm ci`: the
 # registry reachable here lacks some of rollup's optional per-platform builds, so the lockfile

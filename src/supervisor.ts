@@ -7,7 +7,8 @@
  *   recovery    every domain on the host registered as a VM (nothing lost across a restart)
  *   guests      the guest agents' channels of every VM
  *   periodic    host and VM sampling, the QEMU guest agent poller
- *   acceptor    the management port (last to start, first to stop)
+ *   acceptor    the management port
+ *   broker      requests through a STOMP broker, when broker mode is on (last to start, first to stop)
  *
  * Stop runs in reverse. Every libvirt call runs in a worker; this file only wires.
  */
@@ -25,6 +26,7 @@ import type { Config } from './config/schema.js';
 import { Lifecycle, type Part } from './lifecycle.js';
 import { createMetrics } from './metrics/index.js';
 import { getLogger, setLogLevel, type Logger } from './log.js';
+import { createBrokerPart } from './net/broker/part.js';
 import { createFront } from './net/front.js';
 import { repoRoot, workerFile } from './paths.js';
 import { EventBus, eventTime } from './rpc/events.js';
@@ -206,9 +208,12 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
         executors: [rpc.state(), periodic.state(), qga.state()],
         hostSampleAge: finite(host.sampleAge()),
         vmSampleAge: finite(vmCache.newestAge()),
+        broker: broker.status(), // undefined when broker mode is off
       }),
     },
   });
+  // Requests from a STOMP broker (fleet scale), through the same engine as direct clients.
+  const broker = createBrokerPart(config, { engine: front.engine, events: front.events, log: getLogger('broker') });
   const acceptor: Part = {
     name: 'acceptor',
     start: (signal) => front.acceptor.start(signal),
@@ -276,6 +281,6 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     },
   };
 
-  const lifecycle = new Lifecycle([hypervisor, executors, metrics.health, firstHostSample, recovery, guests, operations, acceptor], log);
+  const lifecycle = new Lifecycle([hypervisor, executors, metrics.health, firstHostSample, recovery, guests, operations, acceptor, broker], log);
   return { lifecycle, stuckThreads: () => stuck, port: () => front.acceptor.port, lastVmCycle: () => sampler.lastCycle, hypervisor };
 }

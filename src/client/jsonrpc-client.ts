@@ -19,6 +19,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   requestQueue?: string;
   responseQueue?: string;
+  /** The CONNECT `host` header (a broker's virtual host); the address by default. */
+  vhost?: string;
 }
 
 /** A JSON-RPC error answer. */
@@ -79,7 +81,7 @@ export class JsonRpcClient {
     });
     const client = new JsonRpcClient(socket, options.timeoutMs ?? 60_000, options);
     const connected = client.nextFrame((f) => f.command === 'CONNECTED' || f.command === 'ERROR');
-    socket.write(encodeFrame('CONNECT', [['accept-version', '1.2'], ['host', options.host], ['heart-beat', '0,0']]));
+    socket.write(encodeFrame('CONNECT', [['accept-version', '1.2'], ['host', options.vhost ?? options.host], ['heart-beat', '0,0']]));
     const reply = await withTimeout(connected, client.timeoutMs, 'CONNECTED');
     if (reply.command === 'ERROR') throw new Error(`server refused CONNECT: ${reply.body.toString()}`);
     await client.subscribe(client.responseQueue, (body) => client.onResponse(body));

@@ -13,6 +13,17 @@ export interface HealthSnapshot {
   readonly hostSampleAge: number | null;
   /** Seconds since the last VM (bulk stats) sample; null before the first. */
   readonly vmSampleAge: number | null;
+  /** Broker mode's link (net/broker BrokerStatus fits); absent when broker mode is off. */
+  readonly broker?: BrokerHealth | undefined;
+}
+
+/** What /health needs of broker mode: the engine reaches a broker-mode host only through it. */
+export interface BrokerHealth {
+  readonly state: string;
+  readonly connected: boolean;
+  /** Failed connection attempts since the last success. */
+  readonly attempts: number;
+  readonly lastError: string | null;
 }
 
 /** What the supervisor implements (hypervisor connection, executors, stats cache). */
@@ -32,6 +43,7 @@ export interface HealthReport {
   hypervisor: { connected: boolean };
   executors: { name: string; running: boolean; workers: number; busy: number; discarded: number; queued: number; maxTasks: number }[];
   samples: { hostAge: number | null; vmAge: number | null; maxHostAge: number; maxVmAge: number };
+  broker?: BrokerHealth;
 }
 
 export function healthReport(s: HealthSnapshot, limits: HealthLimits): HealthReport {
@@ -56,12 +68,16 @@ export function healthReport(s: HealthSnapshot, limits: HealthLimits): HealthRep
   };
   stale('host', s.hostSampleAge, limits.maxHostSampleAge);
   stale('VM', s.vmSampleAge, limits.maxVmSampleAge);
+  if (s.broker !== undefined && !s.broker.connected) {
+    problems.push(`broker not connected (${s.broker.state}, ${s.broker.attempts} failed attempts${s.broker.lastError ? `: ${s.broker.lastError}` : ''})`);
+  }
   return {
     healthy: problems.length === 0,
     problems,
     hypervisor: { connected: s.hypervisorConnected },
     executors,
     samples: { hostAge: s.hostSampleAge, vmAge: s.vmSampleAge, maxHostAge: limits.maxHostSampleAge, maxVmAge: limits.maxVmSampleAge },
+    ...(s.broker !== undefined ? { broker: s.broker } : {}),
   };
 }
 
