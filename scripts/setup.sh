@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(libvirt-dev libvirt0 pkg-config g++ make python3 openssl systemd rabbitmq-server)
+# The addon and the test driver; systemd-analyze; RabbitMQ for broker mode; and the real hypervisor
+# of the end-to-end test (libvirtd, QEMU, qemu-guest-agent, a kernel and busybox for its guest).
+DEBS=(libvirt-dev libvirt0 pkg-config g++ make python3 openssl systemd rabbitmq-server
+      libvirt-daemon-system qemu-system-x86 qemu-guest-agent busybox-static linux-image-amd64 cpio kmod xz-utils)
 missing=()
 for deb in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")

@@ -160,6 +160,7 @@ export class Vm {
     switch (event.event) {
       case 'Started':
         if (event.detail === 'Booted' && (this.status === 'WaitForLaunch' || this.status === 'Down')) this.setStatus('Powering up');
+        else if (event.detail === 'Booted' && this.status === 'Powering up') return; // Resumed came first: still booting
         else if (this.status !== 'Up') this.setStatus('Up');
         return;
       case 'Suspended':
@@ -169,7 +170,10 @@ export class Vm {
         return;
       case 'Resumed':
         this.pauseCode = 'NOERR';
-        this.setStatus('Up');
+        // QEMU's CPUs start during the launch: on qemu:///system, Resumed/Unpaused comes before
+        // Started/Booted. It is the boot, not a resume: the guest has not answered yet.
+        if (this.status === 'WaitForLaunch' || this.status === 'Down') this.setStatus('Powering up');
+        else this.setStatus('Up');
         return;
       case 'Shutdown':
         if (this.status !== 'Down') this.setStatus('Powering down');

@@ -105,6 +105,16 @@ describe('VM status machine', () => {
     expect(seen).toEqual(['+a', '+b', '-b']);
   });
 
+  it('takes Resumed before Started at a launch (qemu:///system\'s order) as the boot', () => {
+    const { registry, emitted } = setup();
+    const vm = registry.add('q', 'vm-q', 'WaitForLaunch');
+    registry.handleEvent(lifecycle('q', 'Resumed', 'Unpaused'));
+    registry.handleEvent(lifecycle('q', 'Started', 'Booted'));
+    expect(vm.status).toBe('Powering up');
+    vm.guestAnswered();
+    expect(statuses(emitted, 'q')).toEqual([{ status: 'Powering up' }, { status: 'Up' }]);
+  });
+
   it('tells when a VM that was Down runs again', () => {
     const { registry } = setup();
     const started: string[] = [];

@@ -1,0 +1,332 @@
+/**
+ * End to end on a real hypervisor: hostvisord on qemu:///system (libvirtd and virtlogd started by
+ * scripts/e2e-env.sh), real QEMU guests (TCG, direct kernel boot of a tiny initramfs) with the real
+ * qemu-guest-agent and a small oVirt guest agent, driven through the STOMP front with the real
+ * client. Facts: /work/shared/reference/real-qemu-guest.md.
+ *
+ * Guest A has both agents, a disk and a NIC: it shows the real bulk stats, both agents' data,
+ * VM.desktopLock reaching the oVirt agent, a daemon restart that recovers it with its channels,
+ * and VM.shutdown through the QEMU agent. Guest B has only the oVirt agent (so its IPs are the
+ * oVirt agent's, not overridden by the QEMU agent's as vdsm does) and is destroyed with VM.destroy.
+ * The guests acknowledge commands on their serial console (a file the test reads).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
+import { repoRoot } from '../../src/paths.js';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+
+const run = promisify(execFile);
+const envScript = join(repoRoot, 'scripts', 'e2e-env.sh');
+
+interface E2eEnv {
+  uri: string;
+  dir: string;
+  kernel: string;
+  initrd: string;
+  channelsDir: string;
+  emulator: string;
+}
+
+interface Guest {
+  uuid: string;
+  name: string;
+  ip: string;
+  mac: string;
+  tap: string;
+  qemuAgent: boolean;
+}
+
+const A: Guest = { uuid: 'e2e0a000-0000-4000-8000-00000000000a', name: 'hv-e2e-a', ip: '192.0.2.10', mac: '52:54:00:e2:e0:0a', tap: 'hve2ea0', qemuAgent: true };
+const B: Guest = { uuid: 'e2e0b000-0000-4000-8000-00000000000b', name: 'hv-e2e-b', ip: '192.0.2.11', mac: '52:54:00:e2:e0:0b', tap: 'hve2eb0', qemuAgent: false };
+
+const consoleOf = (env: E2eEnv, g: Guest): string => join(env.dir, `console-${g.name}.log`);
+const diskOf = (env: E2eEnv, g: Guest): string => join(env.dir, `disk-${g.name}.img`);
+
+function domainXml(env: E2eEnv, g: Guest): string {
+  const qga = g.qemuAgent ? `<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>` : '';
+  return `<domain type='qemu'>
+  <name>${g.name}</name>
+  <uuid>${g.uuid}</uuid>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>${env.kernel}</kernel>
+    <initrd>${env.initrd}</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1 hvname=${g.name} hvip=${g.ip}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>${env.emulator}</emulator>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${diskOf(env, g)}'/><target dev='vda' bus='virtio'/></disk>
+    <interface type='ethernet'><mac address='${g.mac}'/><target dev='${g.tap}'/><model type='virtio'/></interface>
+    <controller type='virtio-serial' index='0'/>
+    <channel type='unix'><source mode='bind' path='${env.channelsDir}/${g.uuid}.ovirt-guest-agent.0'/><target type='virtio' name='ovirt-guest-agent.0'/></channel>
+    ${qga}
+    <serial type='file'><source path='${consoleOf(env, g)}'/><target port='0'/></serial>
+    <memballoon model='virtio'><stats period='1'/></memballoon>
+  </devices>
+</domain>`;
+}
+
+/** The last VM.getStats answer per VM, and the guests' console files, shown when a wait fails. */
+const lastStats = new Map<string, unknown>();
+const consoles: string[] = [];
+
+function consoleTails(): string {
+  return consoles.map((path) => `${path}: ${existsSync(path) ? JSON.stringify(readFileSync(path, 'utf8').slice(-600)) : '(none)'}`).join('; ');
+}
+
+/** Polls `probe` until it returns something other than undefined. */
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms: number, every = 250): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const seen = JSON.stringify(Object.fromEntries(lastStats));
+      throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}; last stats: ${seen}; consoles: ${consoleTails()}`);
+    }
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+async function virsh(...args: string[]): Promise<string> {
+  const { stdout } = await run('virsh', ['-q', '-c', 'qemu:///system', ...args], { timeout: 30_000 });
+  return stdout;
+}
+
+/** Destroys and undefines our test domains, whatever state a previous run left them in. */
+async function removeDomains(): Promise<void> {
+  for (const g of [A, B]) {
+    await virsh('destroy', g.uuid).catch(() => undefined);
+    await virsh('undefine', g.uuid).catch(() => undefined);
+  }
+}
+
+type Stats = Record<string, unknown>;
+type VmEvent = { method: string; params: Record<string, unknown> };
+
+describe('hostvisord on qemu:///system with real QEMU guests and agents', () => {
+  let env: E2eEnv;
+  let daemon: RunningDaemon | undefined;
+  let client: JsonRpcClient | undefined;
+  let events: VmEvent[] = [];
+  const t0 = Date.now();
+  const timings: Record<string, number> = {};
+  const mark = (step: string): void => {
+    timings[step] = Math.round((Date.now() - t0) / 100) / 10;
+  };
+
+  const statuses = (g: Guest): string[] =>
+    events.filter((e) => e.method === `|virt|VM_status|${g.uuid}`).map((e) => (e.params[g.uuid] as { status: string }).status);
+  const stats = async (g: Guest): Promise<Stats> => {
+    const s = ((await client!.call('VM.getStats', { vmID: g.uuid })) as Stats[])[0]!;
+    lastStats.set(g.name, s);
+    return s;
+  };
+  const consoleText = (g: Guest): string => (existsSync(consoleOf(env, g)) ? readFileSync(consoleOf(env, g), 'utf8') : '');
+
+  async function start(): Promise<void> {
+    daemon = startDaemon(['--listen', '127.0.0.1:0', '--libvirt-uri', env.uri], {
+      HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
+      HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
+      HOSTVISOR_GUEST_AGENT_QGA_POLLING_PERIOD: '1',
+      HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: env.channelsDir,
+      HOSTVISOR_METRICS_ENABLED: 'false',
+    });
+    const port = Number((await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 60_000))['port']);
+    client = await JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 60_000 });
+    events = [];
+    await client.subscribe('jms.queue.events', (body) => events.push(body as VmEvent));
+  }
+
+  async function stop(): Promise<number | string> {
+    await client?.close().catch(() => undefined);
+    client = undefined;
+    if (daemon === undefined) return 0;
+    const d = daemon;
+    daemon = undefined;
+    if (d.child.exitCode !== null) return d.child.exitCode;
+    d.child.kill('SIGTERM');
+    const timer = setTimeout(() => d.child.kill('SIGKILL'), 40_000);
+    const code = await d.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  beforeAll(async () => {
+    // A fresh machine installs ~300 MB of packages first; afterwards this takes a few seconds.
+    const { stdout } = await run('bash', [envScript, 'up'], { timeout: 900_000, maxBuffer: 64 << 20 });
+    env = JSON.parse(stdout.trim().split('\n').at(-1)!) as E2eEnv;
+    mark('environment');
+    await removeDomains();
+    for (const g of [A, B]) {
+      consoles.push(consoleOf(env, g));
+      rmSync(consoleOf(env, g), { force: true });
+      writeFileSync(diskOf(env, g), Buffer.alloc(0));
+      await run('truncate', ['-s', '16M', diskOf(env, g)]);
+    }
+    await start();
+    mark('daemon');
+  }, 960_000);
+
+  afterAll(async () => {
+    const code = await stop();
+    await removeDomains().catch(() => undefined);
+    await run('bash', [envScript, 'stop'], { timeout: 60_000 }).catch(() => undefined);
+    console.log(`real-qemu e2e timings (s since start): ${JSON.stringify(timings)}`);
+    expect(code).toBe(0);
+  }, 120_000);
+
+  it('creates guest A and reports the VM_status events of its real boot', async () => {
+    const created = (await client!.call('VM.create', { vmParams: { xml: domainXml(env, A) } })) as Stats;
+    expect(created).toMatchObject({ vmId: A.uuid, status: 'WaitForLaunch' });
+    // Up once a guest agent answers (the oVirt agent's first line or qemu-ga's guest-info).
+    await until('guest A Up', () => (statuses(A).includes('Up') ? true : undefined), 60_000);
+    expect(statuses(A).slice(0, 2)).toEqual(['Powering up', 'Up']);
+    mark('A up');
+    await until('guest A init on its console', () => (consoleText(A).includes('hv-guest: init done') ? true : undefined), 20_000);
+  }, 70_000);
+
+  it('reports real cpu, balloon, disk and network figures from bulk stats', async () => {
+    const s = await until(
+      'bulk stats of guest A',
+      async () => {
+        const s = await stats(A);
+        const disk = (s['disks'] as Record<string, Record<string, string>> | undefined)?.['vda'];
+        const nic = (s['network'] as Record<string, Record<string, string>> | undefined)?.[A.tap];
+        return Number(s['cpuUsage']) > 0 && Number(disk?.['readBytes']) > 0 && Number(disk?.['writeOps']) > 0 && Number(nic?.['rx']) + Number(nic?.['tx']) > 0 ? s : undefined;
+      },
+      30_000,
+    );
+    expect(s).toMatchObject({ vmId: A.uuid, status: 'Up', vcpuCount: '1', monitorResponse: '0' });
+    expect(Number(s['cpuUser']) + Number(s['cpuSys'])).toBeGreaterThanOrEqual(0);
+    expect(s['balloonInfo']).toEqual({ balloon_max: '131072', balloon_min: '0', balloon_cur: '131072', balloon_target: '131072' });
+    const vda = (s['disks'] as Record<string, Record<string, string>>)['vda']!;
+    expect(Number(vda['apparentsize'])).toBeGreaterThan(0);
+    expect(Number(vda['readOps'])).toBeGreaterThan(0);
+    expect(Number(vda['writtenBytes'])).toBeGreaterThan(0);
+    const nic = (s['network'] as Record<string, Record<string, string>>)[A.tap]!;
+    expect(nic).toMatchObject({ name: A.tap, macAddr: A.mac, speed: '1000' });
+    expect(Number(nic['rx']) + Number(nic['tx'])).toBeGreaterThan(0);
+    mark('A bulk stats');
+  }, 40_000);
+
+  it('shows guest data from both agents: the QEMU agent\'s os info, the oVirt agent\'s heartbeat and apps', async () => {
+    const kernel = env.kernel.replace(/^.*\/vmlinuz-/, ''); // the guest's kernel release
+    const s = await until(
+      'guest data of guest A',
+      async () => {
+        const s = await stats(A);
+        const apps = (s['appsList'] as string[] | undefined) ?? [];
+        const ifaces = (s['netIfaces'] as Array<{ inet: string[] }> | undefined) ?? [];
+        return (s['guestOsInfo'] as { kernel?: string } | undefined)?.kernel === kernel &&
+          apps.includes('hv-ovirt-agent-1.0') &&
+          s['memUsage'] !== '0' &&
+          ifaces.some((i) => i.inet.includes(A.ip))
+          ? s
+          : undefined;
+      },
+      60_000,
+    );
+    // QEMU agent: os info, the fake apps it stands for, interfaces (over the oVirt agent's, as vdsm).
+    expect(s['guestOsInfo']).toMatchObject({ type: 'linux', arch: 'x86_64', kernel, distribution: 'hostvisor-e2e', version: '1' });
+    expect(s['guestOs']).toBe(kernel);
+    expect(s['appsList']).toEqual(expect.arrayContaining([`kernel-${kernel}`, expect.stringMatching(/^qemu-guest-agent-\d/), 'busybox-static', 'hv-ovirt-agent-1.0']));
+    expect(s['guestName']).toBe(A.name);
+    // oVirt agent: the heartbeat's free memory as memUsage (percent in use).
+    expect(Number(s['memUsage'])).toBeGreaterThan(0);
+    expect(Number(s['memUsage'])).toBeLessThan(100);
+    mark('A guest data');
+  }, 70_000);
+
+  it('creates guest B (oVirt agent only) and shows the oVirt agent\'s IPs, interfaces and apps', async () => {
+    await client!.call('VM.create', { vmParams: { xml: domainXml(env, B) } });
+    const s = await until(
+      'oVirt agent data of guest B',
+      async () => {
+        const s = await stats(B);
+        return s['guestIPs'] === B.ip ? s : undefined;
+      },
+      60_000,
+    );
+    expect(statuses(B).slice(0, 2)).toEqual(['Powering up', 'Up']);
+    expect(s).toMatchObject({ status: 'Up', guestName: B.name, appsList: ['busybox-static', 'qemu-guest-agent', 'hv-ovirt-agent-1.0'] });
+    expect(s['netIfaces']).toEqual([{ name: 'eth0', hw: B.mac, inet: [B.ip], inet6: [] }]);
+    expect(Number(s['memUsage'])).toBeGreaterThan(0);
+    mark('B up');
+  }, 70_000);
+
+  it('VM.desktopLock reaches the oVirt agent, which locks and says so', async () => {
+    expect(await client!.call('VM.desktopLock', { vmID: A.uuid })).toBe(true);
+    await until('lock-screen on the guest console', () => (consoleText(A).includes('ovirt-agent: lock-screen') ? true : undefined), 20_000);
+    await until('session Locked', async () => ((await stats(A))['session'] === 'Locked' ? true : undefined), 20_000);
+    mark('A locked');
+  }, 45_000);
+
+  it('recovers the running guests and their channels across a daemon restart', async () => {
+    expect(await stop()).toBe(0);
+    const refreshesBefore = consoleText(A).split('ovirt-agent: refresh').length;
+    await start();
+    mark('daemon restarted');
+    expect((await daemon!.waitForLog((l) => l.msg === 'recovered the VMs on the host'))['vms']).toBe(2);
+    const list = (await client!.call('Host.getVMList')) as Array<{ vmId: string; status: string }>;
+    expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ vmId: A.uuid, status: 'Up' }), expect.objectContaining({ vmId: B.uuid, status: 'Up' })]));
+    // The oVirt channel is connected again: the new session's refresh reaches the guest, and its
+    // answers (heartbeat, apps) come back; the QEMU agent is polled again.
+    await until('refresh after restart', () => (consoleText(A).split('ovirt-agent: refresh').length > refreshesBefore ? true : undefined), 30_000);
+    await until(
+      'guest data after restart',
+      async () => {
+        const s = await stats(A);
+        const apps = (s['appsList'] as string[] | undefined) ?? [];
+        return s['memUsage'] !== '0' && apps.includes('hv-ovirt-agent-1.0') && (s['guestOsInfo'] as { kernel?: string } | undefined)?.kernel ? true : undefined;
+      },
+      45_000,
+    );
+    await until('guest B data after restart', async () => ((await stats(B))['guestIPs'] === B.ip ? true : undefined), 30_000);
+    // Real bulk stats again.
+    await until('stats after restart', async () => (Number((await stats(A))['cpuUsage']) > 0 ? true : undefined), 20_000);
+    mark('recovered');
+  }, 150_000);
+
+  it('VM.shutdown goes through the QEMU agent and ends in Down', async () => {
+    const from = events.length;
+    expect(await client!.call('VM.shutdown', { vmID: A.uuid })).toBe(true);
+    await until('guest A Down', () => (statuses(A).at(-1) === 'Down' ? true : undefined), 60_000);
+    const own = events.slice(from).filter((e) => e.method === `|virt|VM_status|${A.uuid}`);
+    expect(own.map((e) => (e.params[A.uuid] as { status: string }).status)).toEqual(['Powering down', 'Down']);
+    expect(own.at(-1)!.params[A.uuid]).toMatchObject({ status: 'Down', exitCode: 0 });
+    // The guest's /sbin/shutdown (run by qemu-ga's guest-shutdown) wrote this on its console.
+    expect(consoleText(A)).toMatch(/hv-guest: shutdown .*\(qemu-ga\)/);
+    expect(consoleText(A)).not.toContain('ovirt-agent: shutdown');
+    expect((await stats(A))['status']).toBe('Down');
+    expect(await virsh('domstate', A.uuid)).toMatch(/shut off/);
+    expect(await client!.call('VM.destroy', { vmID: A.uuid })).toBe(true);
+    mark('A down');
+  }, 70_000);
+
+  it('VM.destroy ends guest B', async () => {
+    const from = events.length;
+    expect(await client!.call('VM.destroy', { vmID: B.uuid })).toBe(true);
+    await until('guest B Down', () => (statuses(B).at(-1) === 'Down' ? true : undefined), 20_000);
+    expect(events.slice(from).filter((e) => e.method === `|virt|VM_status|${B.uuid}`).at(-1)!.params[B.uuid]).toMatchObject({ status: 'Down', exitCode: 0 });
+    await expect(virsh('domstate', B.uuid)).rejects.toThrow();
+    const list = (await client!.call('Host.getVMList')) as Array<{ vmId: string }>;
+    expect(list.map((v) => v.vmId)).not.toContain(B.uuid);
+    mark('B destroyed');
+  }, 40_000);
+});
