@@ -93,10 +93,13 @@ async function main(): Promise<void> {
   const daemon = buildDaemon(loaded.config, log);
   const systemd = systemdNotifier();
   const deadlineMs = loaded.config.daemon.stop_timeout * 1000;
-  /** Exits with `code`; a worker thread stuck in a system call would keep Node's exit waiting for ever. */
+  /**
+   * Exits with `code`. Node's exit waits for every worker thread, and one stuck in a system call
+   * never finishes: after an unclean stop, or one that left stuck threads, exit without waiting.
+   */
   const exit = (code: number): never => {
-    if (daemon.stuckThreads() > 0) {
-      log.warn({ stuckThreads: daemon.stuckThreads() }, 'worker threads are stuck in calls: exiting without waiting for them');
+    if (code !== 0 || daemon.stuckThreads() > 0) {
+      if (daemon.stuckThreads() > 0) log.warn({ stuckThreads: daemon.stuckThreads() }, 'worker threads are stuck in calls: exiting without waiting for them');
       exitNow(code);
     }
     process.exit(code);
