@@ -58,12 +58,14 @@ describe('hostvisord as a process', () => {
   });
 
   for (const [kind, code] of [
-    ['uncaught exception', "setTimeout(() => { throw new Error('planted fault') }, 300)"],
-    ['unhandled rejection', "setTimeout(() => { Promise.reject(new Error('planted fault')) }, 300)"],
+    ['uncaught exception', "process.on('SIGUSR2', () => setImmediate(() => { throw new Error('planted fault') }))"],
+    ['unhandled rejection', "process.on('SIGUSR2', () => setImmediate(() => { Promise.reject(new Error('planted fault')) }))"],
   ]) {
     it(`logs an ${kind} and exits non-zero instead of running on`, async () => {
-      // A preloaded module plants the fault after the daemon has installed its handlers.
+      // A preloaded module plants the fault on SIGUSR2, sent once the daemon is up.
       const d = daemon(['--listen', '127.0.0.1:0'], {}, ['--import', `data:text/javascript,${encodeURIComponent(code!)}`]);
+      await d.waitForLog((l) => l.msg === 'hostvisord ready');
+      d.child.kill('SIGUSR2');
       expect(await d.exited).toBe(70);
       const fatal = d.logs.find((l) => l.level === 60);
       expect(fatal?.msg).toBe(`${kind}: exiting, systemd restarts the daemon`);
