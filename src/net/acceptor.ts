@@ -43,6 +43,10 @@ export class Acceptor implements Part {
   private server: net.Server | undefined;
   private stopping = false;
   private readonly sockets = new Set<net.Socket>();
+  /** Sockets whose protocol is not known yet: nothing of theirs has been read as a request. */
+  private readonly detecting = new Set<net.Socket>();
+  /** Called when the last socket has closed (a stop waits for it). */
+  private onAllClosed: (() => void) | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: AcceptorOptions) {
@@ -83,15 +87,18 @@ export class Acceptor implements Part {
 
   /**
    * Graceful stop: no new connections (the port closes at once), clients still being detected are
-   * closed unserved, and every request already read is answered before its connection closes,
-   * within the drain timeout. Whatever is left then is cut off.
+   * closed unserved, every request already read is answered, and each connection closes once its
+   * last answer has gone out, all within the drain timeout. Whatever is left then is cut off.
    */
   async stop(): Promise<void> {
     const server = this.server;
     if (server === undefined) return;
     this.stopping = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    const drained = Promise.all([this.options.stomp.drain?.(), this.options.http.drain?.()]);
+    for (const socket of this.detecting) socket.destroy();
+    // Destroying a socket discards what it still has to write (a large answer): wait for the
+    // connections to end by themselves after their drain.
+    const drained = Promise.all([this.options.stomp.drain?.(), this.options.http.drain?.()]).then(() => this.allClosed());
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.drainTimeoutMs ?? 0)));
     if ((await Promise.race([drained, timeout])) === 'timeout') {
@@ -101,6 +108,11 @@ export class Acceptor implements Part {
     for (const socket of this.sockets) socket.destroy();
     await closed;
     this.server = undefined;
+  }
+
+  private allClosed(): Promise<void> {
+    if (this.sockets.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.onAllClosed = resolve));
   }
 
   private async tlsServer(files: TlsFiles): Promise<tls.Server> {
@@ -153,6 +165,7 @@ export class Acceptor implements Part {
     socket.on('close', () => {
       this.sockets.delete(socket);
       this.log.info({ peer }, 'connection closed');
+      if (this.sockets.size === 0) this.onAllClosed?.();
     });
     this.log.info({ peer }, 'connection accepted');
     if (!tlsFirst) this.detect(socket, peer);
@@ -161,12 +174,14 @@ export class Acceptor implements Part {
   /** Reads until the protocol is known, within the detection deadline, then hands the socket off. */
   private detect(socket: net.Socket, peer: string): void {
     let head: Buffer | undefined;
+    this.detecting.add(socket);
     const timer = setTimeout(() => {
       done();
       this.log.warn({ peer, timeoutMs: this.options.detectionTimeoutMs }, 'no protocol detected in time: closing');
       socket.destroy();
     }, this.options.detectionTimeoutMs);
     const done = (): void => {
+      this.detecting.delete(socket);
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('close', done);

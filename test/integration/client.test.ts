@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
+import { writeTestHost } from '../../src/virt/libvirt/testhost.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const cliJs = join(repoRoot, 'dist', 'src', 'client', 'cli.js');
@@ -168,24 +169,34 @@ describe('hostvisor-client with TLS', () => {
 
 describe('graceful stop', () => {
   it('answers every request already read when SIGTERM arrives in a burst, or closes before reading it', async () => {
-    const daemon = startDaemon(['--listen', '127.0.0.1:0']);
+    // 300 VMs make Host.getAllVmStats answers of ~400 kB: still being written when the stop comes.
+    const host = writeTestHost({ dir: mkdtempSync(join(tmpdir(), 'hostvisor-stop-')), domains: 300 });
+    const daemon = startDaemon(['--listen', '127.0.0.1:0', '--libvirt-uri', host.uri]);
     const port = (await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000))['port'] as number;
     const clients = await Promise.all(Array.from({ length: 4 }, () => JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 10_000 })));
     let answered = 0;
     let refused = 0;
     const calls: Promise<void>[] = [];
-    const callOnce = (client: JsonRpcClient): Promise<void> =>
-      client.call('Host.getStats').then(
-        () => void answered++,
+    // Per client, in the order sent: whether each request was answered.
+    const outcomes = clients.map((): boolean[] => []);
+    let n = 0;
+    const callOnce = (c: number): Promise<void> => {
+      const slot = outcomes[c]!.push(false) - 1;
+      return clients[c]!.call(++n % 5 === 0 ? 'Host.getAllVmStats' : 'Host.getStats').then(
+        () => {
+          answered++;
+          outcomes[c]![slot] = true;
+        },
         (err: Error) => {
           // Only a closed connection may cost a request: never a timeout, never an error answer.
           expect(err.message).toMatch(/connection closed|ended by the other party|EPIPE|ECONNRESET/);
           refused++;
         },
       );
+    };
     // Requests keep coming, turn after turn, while the stop begins and ends.
     for (let turn = 0; turn < 200 && daemon.child.exitCode === null; turn++) {
-      for (const client of clients) for (let k = 0; k < 5; k++) calls.push(callOnce(client));
+      for (let c = 0; c < clients.length; c++) for (let k = 0; k < 5; k++) calls.push(callOnce(c));
       if (turn === 20) daemon.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -196,6 +207,12 @@ describe('graceful stop', () => {
     // read every request sent before the signal, so no exact split is promised).
     expect(answered).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
+    // The daemon reads a connection's frames in order: a request left unanswered before one that was
+    // answered had been read, and was lost (a hole).
+    for (const sent of outcomes) {
+      const lastAnswered = sent.lastIndexOf(true);
+      expect(sent.slice(0, lastAnswered + 1).filter((ok) => !ok)).toEqual([]);
+    }
     const stopLine = daemon.logs.find((l) => l.msg === 'requests still unanswered at the drain deadline: closing');
     expect(stopLine).toBeUndefined();
   }, 40_000);

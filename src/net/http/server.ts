@@ -97,9 +97,10 @@ export class HttpFront implements ProtocolHandler {
 
   /**
    * Graceful stop: idle keep-alive connections close, requests being answered finish (with
-   * `Connection: close`), and then it resolves. WebSockets are closed by close().
+   * `Connection: close`), WebSocket clients are sent a close frame, and then it resolves.
    */
   drain(): Promise<void> {
+    this.websockets.drain();
     this.server.closeIdleConnections();
     if (this.active === 0) return Promise.resolve();
     return new Promise((resolve) => (this.draining = resolve));

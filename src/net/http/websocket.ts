@@ -101,6 +101,11 @@ export class WebSocketGateway {
   }
 
   /** Closes every WebSocket and stops listening to events. */
+  /** Graceful stop: each client is sent a close frame (1001, going away). */
+  drain(): void {
+    for (const ws of this.sockets) ws.close(1001, 'server stopping');
+  }
+
   close(): void {
     this.unsubscribeEvents?.();
     for (const ws of this.sockets) ws.terminate();
