@@ -56,12 +56,14 @@ export class DaemonMetrics {
   private readonly rpc = new Map<string, Timings>();
   private readonly tasks = new Map<string, Timings>();
   private readonly loop: IntervalHistogram;
+  private readonly resolutionMs: number;
   private loopOn = false;
 
   constructor(options: DaemonMetricsOptions) {
     this.executors = options.executors;
     this.connections = options.connections;
-    this.loop = monitorEventLoopDelay({ resolution: options.loopResolutionMs ?? 20 });
+    this.resolutionMs = options.loopResolutionMs ?? 20;
+    this.loop = monitorEventLoopDelay({ resolution: this.resolutionMs });
   }
 
   /** The engine's hook: one answered call. Unknown methods never get here (bounded labels). */
@@ -112,7 +114,10 @@ export class DaemonMetrics {
   /** Since the last rollover; undefined before the first sample. */
   eventLoopDelay(): EventLoopDelay | undefined {
     if (!this.loopOn || this.loop.count === 0) return undefined;
-    return { meanMs: this.loop.mean / 1e6, p99Ms: this.loop.percentile(99) / 1e6, maxMs: this.loop.max / 1e6 };
+    // The histogram holds the time between the sampling timer's ticks: an idle loop shows the
+    // resolution itself. The delay is what comes on top of it.
+    const delay = (ns: number): number => Math.max(0, ns / 1e6 - this.resolutionMs);
+    return { meanMs: delay(this.loop.mean), p99Ms: delay(this.loop.percentile(99)), maxMs: delay(this.loop.max) };
   }
 
   /** Adds every figure to the batch; does not reset anything. */

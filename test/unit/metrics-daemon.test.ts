@@ -74,6 +74,16 @@ describe('daemon metrics', () => {
   ];
   const table: MethodTable = { get: (name) => methods.find((m) => m.name === name) };
 
+  it('reports an idle event loop as next to no delay, not as its sampling resolution', async () => {
+    const daemon = new DaemonMetrics({ executors: [], loopResolutionMs: 20 });
+    daemon.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const delay = daemon.eventLoopDelay()!;
+    daemon.stop();
+    expect(delay.p99Ms).toBeGreaterThanOrEqual(0);
+    expect(delay.p99Ms).toBeLessThan(15); // 20 ms and over before the resolution was taken off
+  });
+
   it('counts JSON-RPC calls, errors and time per method through the engine hook; unknown methods are not labels', async () => {
     const daemon = new DaemonMetrics({ executors: [] });
     const engine = new JsonRpcEngine(table, { log: capture().log, onCall: daemon.onCall });
