@@ -94,15 +94,14 @@ async function main(): Promise<void> {
   const systemd = systemdNotifier();
   const deadlineMs = loaded.config.daemon.stop_timeout * 1000;
   /**
-   * Exits with `code`. Node's exit waits for every worker thread, and one stuck in a system call
-   * never finishes: after an unclean stop, or one that left stuck threads, exit without waiting.
+   * Exits with `code` once the parts have stopped, without Node's own exit: that waits for every
+   * worker thread (one stuck in a system call never finishes) and runs the native libraries' exit
+   * handlers while a libvirt thread that missed its stop deadline may still be inside them (an
+   * abort). Nothing is left to flush: logs are written synchronously and the parts closed their own.
    */
   const exit = (code: number): never => {
-    if (code !== 0 || daemon.stuckThreads() > 0) {
-      if (daemon.stuckThreads() > 0) log.warn({ stuckThreads: daemon.stuckThreads() }, 'worker threads are stuck in calls: exiting without waiting for them');
-      exitNow(code);
-    }
-    process.exit(code);
+    if (daemon.stuckThreads() > 0) log.warn({ stuckThreads: daemon.stuckThreads() }, 'worker threads are stuck in calls: exiting without waiting for them');
+    return exitNow(code);
   };
   // A daemon runs until told to stop, whether or not a part holds the event loop open.
   const keepAlive = setInterval(() => undefined, 1 << 30);
