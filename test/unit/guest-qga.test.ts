@@ -178,3 +178,44 @@ describe('QemuAgentPoller', () => {
     expect(data.size).toBe(0);
   });
 });
+
+describe('QEMU agent poller under a full executor', () => {
+  it('stops a round at a full queue and starts the next one there, so every VM gets its turn', async () => {
+    const registry = new VmRegistry({ emit: () => undefined }, { eventTime: () => 1, monotonic: () => 1000 });
+    for (let i = 0; i < 10; i++) {
+      const vm = registry.add(`vm-${i}`, `vm-${i}`, 'Up');
+      vm.devices = { disks: [], nics: [], channels: [{ target: 'org.qemu.guest_agent.0', path: `/ch/vm-${i}` }] };
+    }
+    const poller = new QemuAgentPoller({
+      uri: 'test:///default',
+      vms: registry,
+      data: new GuestData(registry),
+      commandTimeout: 1,
+      tick: 5,
+      monotonic: () => 1000,
+      filename: 'qga.js',
+    });
+    // Room for 4 tasks a round; the agents never answer (the tasks stay in flight).
+    const dispatched: string[][] = [];
+    let room = 0;
+    const ctx = {
+      dispatch: <R>(task: TaskSpec): Promise<R> => {
+        if (room === 0) throw new Error('Not enough resources');
+        room--;
+        dispatched.at(-1)!.push((task.args as AgentCommandsTask).uuid);
+        return new Promise<R>(() => undefined);
+      },
+    };
+    for (let round = 0; round < 3; round++) {
+      dispatched.push([]);
+      room = 4;
+      void poller.poll(ctx);
+      await Promise.resolve();
+    }
+    expect(dispatched).toEqual([
+      ['vm-0', 'vm-1', 'vm-2', 'vm-3'],
+      ['vm-4', 'vm-5', 'vm-6', 'vm-7'],
+      ['vm-8', 'vm-9'],
+    ]);
+  });
+});

@@ -81,6 +81,8 @@ export interface QemuAgentPollerOptions {
 
 export class QemuAgentPoller {
   private readonly states = new Map<string, VmState>();
+  /** Where the next round starts: a round cut short by a full queue resumes there, so no VM starves. */
+  private cursor = 0;
   private readonly log: Logger;
   private readonly periods: Record<string, number>;
   private readonly monotonic: () => number;
@@ -108,12 +110,13 @@ export class QemuAgentPoller {
   /** The Operation body: one round over the VMs. */
   readonly poll = async (ctx: Pick<OperationContext, 'dispatch'>): Promise<void> => {
     const now = this.monotonic();
-    const seen = new Set<string>();
+    const vms = [...this.options.vms.all()].filter((vm) => vm.running && vm.devices.channels.some((c) => c.target === QEMU_CHANNEL));
+    const seen = new Set(vms.map((vm) => vm.id));
     const runs: Promise<void>[] = [];
-    let refused = 0;
-    for (const vm of this.options.vms.all()) {
-      if (!vm.running || !vm.devices.channels.some((c) => c.target === QEMU_CHANNEL)) continue;
-      seen.add(vm.id);
+    const start = vms.length === 0 ? 0 : this.cursor % vms.length;
+    let left = 0;
+    for (let i = 0; i < vms.length; i++) {
+      const vm = vms[(start + i) % vms.length]!;
       const state = this.stateOf(vm.id);
       if (state.inFlight) continue;
       const commands = this.dueCommands(vm, state, now);
@@ -123,9 +126,11 @@ export class QemuAgentPoller {
       try {
         pending = ctx.dispatch<AgentReply[]>({ name: 'agentCommands', filename: this.filename, args: task });
       } catch (err) {
-        refused++;
+        // The executor's queue is full: the rest wait for the next round, which starts here.
+        this.cursor = (start + i) % vms.length;
+        left = vms.length - i;
         this.log.debug({ err, vmId: vm.id }, 'QEMU agent task not dispatched');
-        continue;
+        break;
       }
       for (const command of commands) state.lastRun.set(command, now);
       state.inFlight = true;
@@ -141,10 +146,11 @@ export class QemuAgentPoller {
         }),
       );
     }
+    if (left === 0) this.cursor = start;
     for (const vmId of [...this.states.keys()]) {
       if (!seen.has(vmId)) this.forget(vmId);
     }
-    if (refused > 0) this.log.warn({ refused }, 'QEMU agent poller: executor queue full, VMs skipped this round');
+    if (left > 0) this.log.info({ left }, 'QEMU agent poller: executor queue full, the rest of the VMs wait for the next round');
     await Promise.all(runs);
   };
 
