@@ -86,3 +86,23 @@ export function startDaemon(args: string[], env: Record<string, string> = {}, no
 
   return { child, logs, stderr, waitForLog, exited };
 }
+
+/** Sampling every second, no metrics, a quick stop: the base of most tests' daemon settings. */
+export const QUICK_DAEMON = {
+  HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
+  HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
+  HOSTVISOR_METRICS_ENABLED: 'false',
+  HOSTVISOR_DAEMON_STOP_TIMEOUT: '5',
+};
+
+/** Waits for the daemon to serve and returns the port it listens on. */
+export async function readyPort(daemon: RunningDaemon): Promise<number> {
+  return (await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000))['port'] as number;
+}
+
+/** Closes the client, sends SIGTERM and resolves with the exit code. */
+export async function stopDaemon(daemon: RunningDaemon, client?: { close(): Promise<void> }): Promise<number | string> {
+  await client?.close();
+  daemon.child.kill('SIGTERM');
+  return daemon.exited;
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallError, JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { writeTestHost } from '../../src/virt/libvirt/testhost.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const FAST = {
   HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '0.5',
@@ -19,15 +19,8 @@ const FAST = {
 
 async function daemonWithClient(args: string[] = [], env: Record<string, string> = {}): Promise<{ daemon: RunningDaemon; client: JsonRpcClient }> {
   const daemon = startDaemon(['--listen', '127.0.0.1:0', ...args], { ...FAST, ...env });
-  const ready = await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000);
-  const client = await JsonRpcClient.connect({ host: '127.0.0.1', port: ready['port'] as number, timeoutMs: 15_000 });
+  const client = await JsonRpcClient.connect({ host: '127.0.0.1', port: await readyPort(daemon), timeoutMs: 15_000 });
   return { daemon, client };
-}
-
-async function stop(daemon: RunningDaemon, client?: JsonRpcClient): Promise<number | string> {
-  await client?.close();
-  daemon.child.kill('SIGTERM');
-  return daemon.exited;
 }
 
 async function callError(p: Promise<unknown>): Promise<CallError> {
@@ -66,7 +59,7 @@ describe('Host and VM API on the embedded default', () => {
     await client.subscribe('jms.queue.events', (body) => events.push(body as (typeof events)[number]));
   }, 40_000);
   afterAll(async () => {
-    expect(await stop(daemon, client)).toBe(0);
+    expect(await stopDaemon(daemon, client)).toBe(0);
   });
 
   it('recovers the domains already on the host', async () => {
@@ -181,7 +174,7 @@ describe('a generated host', () => {
       expect(all.filter((s) => s['status'] === 'Paused')).toHaveLength(100);
       expect(up.every((s) => typeof s['cpuUser'] === 'string' && s['monitorResponse'] === '0')).toBe(true);
       expect(up[0]!['disks']).toMatchObject({ vda: { readRate: expect.any(String) } });
-      expect(await stop(daemon, client)).toBe(0);
+      expect(await stopDaemon(daemon, client)).toBe(0);
 
       ({ daemon, client } = await daemonWithClient(['--libvirt-uri', host.uri], slow));
       const list = (await client.call('Host.getVMList')) as Array<{ vmId: string; status: string }>;
@@ -189,7 +182,7 @@ describe('a generated host', () => {
       expect(new Set(list.map((v) => v.vmId))).toEqual(new Set(host.domains.map((d) => d.uuid)));
       expect(list.filter((v) => v.status === 'Paused')).toHaveLength(100);
     } finally {
-      await stop(daemon, client);
+      await stopDaemon(daemon, client);
     }
   }, 150_000);
 

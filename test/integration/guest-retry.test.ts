@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { FakeGuest } from '../../src/virt/guest/fake-guest.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hv-guest-retry-'));
 const channelsDir = join(dir, 'channels');
@@ -33,21 +33,15 @@ describe('a guest socket that disappears', () => {
 
   beforeAll(async () => {
     daemon = startDaemon(['--listen', '127.0.0.1:0'], {
+      ...QUICK_DAEMON,
       HOSTVISOR_LOGGING_LEVEL: 'debug', // the channel's retries are logged at debug
       HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: channelsDir,
-      HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
-      HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
-      HOSTVISOR_METRICS_ENABLED: 'false',
-      HOSTVISOR_DAEMON_STOP_TIMEOUT: '5',
     });
-    const ready = await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000);
-    client = await JsonRpcClient.connect({ host: '127.0.0.1', port: ready['port'] as number, timeoutMs: 15_000 });
+    client = await JsonRpcClient.connect({ host: '127.0.0.1', port: await readyPort(daemon), timeoutMs: 15_000 });
   }, 40_000);
 
   afterAll(async () => {
-    await client?.close();
-    daemon.child.kill('SIGTERM');
-    expect(await daemon.exited).toBe(0);
+    expect(await stopDaemon(daemon, client)).toBe(0);
     rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 

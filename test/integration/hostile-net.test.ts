@@ -14,7 +14,7 @@ import { encodeFrame } from '../../src/net/stomp/encoder.js';
 import type { Frame } from '../../src/net/stomp/frame.js';
 import { FrameParser } from '../../src/net/stomp/parser.js';
 import { FakeGuest } from '../../src/virt/guest/fake-guest.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const MAX_FRAME = 1024 * 1024; // room for JSON nested 100k deep (200 kB)
 const dir = mkdtempSync(join(tmpdir(), 'hv-hostile-'));
@@ -89,26 +89,20 @@ describe('hostile input against the running daemon', () => {
 
   beforeAll(async () => {
     daemon = startDaemon(['--listen', '127.0.0.1:0'], {
+      ...QUICK_DAEMON,
       HOSTVISOR_ACCEPTOR_DETECTION_TIMEOUT: '2',
       HOSTVISOR_ACCEPTOR_MAX_CONNECTIONS: '2100',
       HOSTVISOR_STOMP_MAX_FRAME_SIZE: String(MAX_FRAME),
       HOSTVISOR_HTTP_MAX_BODY_SIZE: String(MAX_FRAME),
       HOSTVISOR_HTTP_HEADER_TIMEOUT: '2',
       HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: channelsDir,
-      HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
-      HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
-      HOSTVISOR_METRICS_ENABLED: 'false',
-      HOSTVISOR_DAEMON_STOP_TIMEOUT: '5',
     });
-    const ready = await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000);
-    port = ready['port'] as number;
+    port = await readyPort(daemon);
     client = await JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 15_000 });
   }, 40_000);
 
   afterAll(async () => {
-    await client?.close();
-    daemon.child.kill('SIGTERM');
-    expect(await daemon.exited).toBe(0);
+    expect(await stopDaemon(daemon, client)).toBe(0);
   }, 20_000);
 
   const stillServes = async (): Promise<void> => {

@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { encodeFrame } from '../../src/net/stomp/encoder.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const WS_MAX = 4096;
 const HEADER_TIMEOUT_S = 1;
@@ -85,21 +85,16 @@ describe('HTTP and WebSocket limits against the running daemon', () => {
 
   beforeAll(async () => {
     daemon = startDaemon(['--listen', '127.0.0.1:0'], {
+      ...QUICK_DAEMON,
       HOSTVISOR_HTTP_WS_MAX_MESSAGE: String(WS_MAX),
       HOSTVISOR_HTTP_HEADER_TIMEOUT: String(HEADER_TIMEOUT_S),
       HOSTVISOR_HTTP_IDLE_TIMEOUT: String(IDLE_TIMEOUT_S),
-      HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
-      HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
-      HOSTVISOR_METRICS_ENABLED: 'false',
-      HOSTVISOR_DAEMON_STOP_TIMEOUT: '5',
     });
-    const ready = await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000);
-    port = ready['port'] as number;
+    port = await readyPort(daemon);
   }, 40_000);
 
   afterAll(async () => {
-    daemon.child.kill('SIGTERM');
-    expect(await daemon.exited).toBe(0);
+    expect(await stopDaemon(daemon)).toBe(0);
   }, 20_000);
 
   const stillServes = async (): Promise<void> => {

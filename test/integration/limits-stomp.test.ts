@@ -14,7 +14,7 @@ import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { encodeFrame } from '../../src/net/stomp/encoder.js';
 import type { Frame } from '../../src/net/stomp/frame.js';
 import { FrameParser } from '../../src/net/stomp/parser.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const MAX_OUTBOUND = 64 * 1024; // the smallest the config allows
 const MAX_PENDING = 2;
@@ -89,25 +89,19 @@ describe('STOMP limits against the running daemon', () => {
 
   beforeAll(async () => {
     daemon = startDaemon(['--listen', '127.0.0.1:0'], {
+      ...QUICK_DAEMON,
       HOSTVISOR_STOMP_MAX_OUTBOUND_BUFFER: String(MAX_OUTBOUND),
       HOSTVISOR_STOMP_MAX_PENDING_REQUESTS: String(MAX_PENDING),
       // At most one verb running and one waiting: a third at once is ResourceExhausted (1100).
       HOSTVISOR_RPC_WORKER_THREADS: '1',
       HOSTVISOR_RPC_TASKS_PER_WORKER: '1',
-      HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
-      HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
-      HOSTVISOR_METRICS_ENABLED: 'false',
-      HOSTVISOR_DAEMON_STOP_TIMEOUT: '5',
     });
-    const ready = await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 30_000);
-    port = ready['port'] as number;
+    port = await readyPort(daemon);
     client = await JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 15_000 });
   }, 40_000);
 
   afterAll(async () => {
-    await client?.close();
-    daemon.child.kill('SIGTERM');
-    expect(await daemon.exited).toBe(0);
+    expect(await stopDaemon(daemon, client)).toBe(0);
   }, 20_000);
 
   it('a client that never reads is cut off past max_outbound_buffer; another client is answered meanwhile', async () => {
