@@ -208,9 +208,18 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
 export function resultResponse(id: Id, result: unknown): string {
   const encoded = result === undefined || result === null ? 'true' : result instanceof RawJson ? result.text : JSON.stringify(result);
   if (encoded === undefined) throw new TypeError(`result of type ${typeof result} has no JSON form`);
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${encoded}}`;
+  return `{"jsonrpc":"2.0","id":${encodeId(id)},"result":${encoded}}`;
 }
 
 export function errorResponse(id: Id, err: RpcError): string {
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":${err.code},"message":${JSON.stringify(err.message)}}}`;
+  return `{"jsonrpc":"2.0","id":${encodeId(id)},"error":{"code":${err.code},"message":${JSON.stringify(err.message)}}}`;
+}
+
+/** What JSON.stringify would escape in a string: quote, backslash, controls, surrogates. */
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** The id as JSON. Ids are nearly always UUIDs, which need no escaping: quoting them is cheaper
+ * than JSON.stringify, and this runs for every request. */
+function encodeId(id: Id): string {
+  return typeof id === 'string' && !JSON_ESCAPED.test(id) ? `"${id}"` : JSON.stringify(id);
 }

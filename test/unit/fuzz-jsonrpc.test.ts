@@ -216,4 +216,17 @@ describe('JSON-RPC engine fuzzing', () => {
       expect(JSON.stringify(responses[0]).length).toBeLessThan(2000);
     }
   });
+
+  it('any string id comes back exactly as sent, quoting shortcut or not', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.uuid(), fc.constantFrom('"', '\\', '\u0000', '\ud800', 'a\udc00b', '\u2028')), (id) => {
+        const reply = engine.handle(JSON.stringify({ jsonrpc: '2.0', method: 'Host.ping2', id }));
+        expect(reply).not.toBeInstanceOf(Promise);
+        const text = (reply as { json: string }).json;
+        expect(text).toBe(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":true}`);
+        expect(JSON.parse(text).id).toBe(id);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -8,9 +8,10 @@
  * that must be there, or without that header everything up to the first NUL. Frame size, header
  * count and line length are limited (vdsm has no limits: one client could exhaust its memory).
  *
- * Each line and each body is looked at once: bytes that do not complete what the parser waits for
- * are kept aside and joined only when the awaited LF, NUL or byte count arrives, so a frame fed a
- * byte at a time costs no more than one fed whole.
+ * A head (command and headers) is scanned for its blank line as bytes arrive, each byte once, and
+ * decoded in one piece when complete: one string per head rather than one per line. Bytes that do
+ * not complete what the parser waits for are kept aside and joined only when the awaited LF, NUL
+ * or byte count arrives, so a frame fed a byte at a time costs no more than one fed whole.
  */
 import { unescapeHeader } from './escape.js';
 import { FrameError, type Frame, type FrameLimits } from './frame.js';
@@ -23,10 +24,13 @@ export class FrameParser {
   private tail: Buffer[] = [];
   private tailLen = 0;
 
-  // The frame being read.
-  private command: string | undefined;
-  private headers = new Map<string, string>();
+  // The head being scanned, in offsets from its first byte (kept bytes start there).
+  private scanned = 0;
   private headerCount = 0;
+
+  // The frame whose body is being read.
+  private command = '';
+  private headers = new Map<string, string>();
   private headBytes = 0;
   private inBody = false;
   private contentLength = -1;
@@ -100,9 +104,9 @@ export class FrameParser {
   private checkPending(): void {
     const { maxFrameSize, maxHeaderLine } = this.limits;
     if (!this.inBody) {
-      // +1: the line may still end in CR LF.
-      if (this.tailLen > maxHeaderLine + 1) throw new FrameError(`header line longer than ${maxHeaderLine} bytes`, 'limit');
-      if (this.headBytes + this.tailLen > maxFrameSize) throw tooLarge(maxFrameSize);
+      // The kept bytes are the head so far; past `scanned` is the line still arriving (+1: it may end in CR LF).
+      if (this.tailLen - this.scanned > maxHeaderLine + 1) throw new FrameError(`header line longer than ${maxHeaderLine} bytes`, 'limit');
+      if (this.tailLen > maxFrameSize) throw tooLarge(maxFrameSize);
     } else if (this.contentLength < 0 && this.headBytes + this.tailLen > maxFrameSize) {
       throw tooLarge(maxFrameSize);
     }
@@ -112,15 +116,9 @@ export class FrameParser {
     let pos = 0;
     const end = buf.length;
     while (pos < end && !this.paused && !this.halted) {
-      if (!this.inBody) {
-        const nl = buf.indexOf(LF, pos);
-        if (nl === -1) break;
-        pos = this.line(buf, pos, nl);
-      } else {
-        const next = this.body(buf, pos);
-        if (next === -1) break;
-        pos = next;
-      }
+      const next = this.inBody ? this.body(buf, pos) : this.head(buf, pos);
+      if (next === -1) break;
+      pos = next;
     }
     if (this.halted) return;
     if (pos < end) {
@@ -131,37 +129,51 @@ export class FrameParser {
     }
   }
 
-  /** One command or header line ending at `nl`; returns the position after it. */
-  private line(buf: Buffer, pos: number, nl: number): number {
-    const end = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
-    if (end - pos > this.limits.maxHeaderLine) {
-      throw new FrameError(`header line longer than ${this.limits.maxHeaderLine} bytes`, 'limit');
+  /**
+   * The head starting at `start`: scans the lines not scanned yet and, once the blank line is
+   * there, decodes it and starts the body. Returns the position after what it took, or -1 when the
+   * head is incomplete (its bytes are kept from `start`).
+   */
+  private head(buf: Buffer, start: number): number {
+    const { maxHeaderLine, maxHeaders, maxFrameSize } = this.limits;
+    let lineStart = start + this.scanned;
+    for (;;) {
+      const nl = buf.indexOf(LF, lineStart);
+      if (nl === -1) {
+        this.scanned = lineStart - start;
+        return -1;
+      }
+      const lineEnd = nl > lineStart && buf[nl - 1] === CR ? nl - 1 : nl;
+      if (lineEnd - lineStart > maxHeaderLine) throw new FrameError(`header line longer than ${maxHeaderLine} bytes`, 'limit');
+      if (nl + 1 - start > maxFrameSize) throw tooLarge(maxFrameSize);
+      if (lineEnd === lineStart) {
+        // Before a command: a heart-beat or padding between frames. After one: the end of the head.
+        if (lineStart === start) return nl + 1;
+        this.scanned = 0;
+        this.headerCount = 0;
+        this.headBytes = nl + 1 - start;
+        this.decodeHead(buf.toString('utf8', start, lineStart));
+        return nl + 1;
+      }
+      if (lineStart > start && ++this.headerCount > maxHeaders) throw new FrameError(`more than ${maxHeaders} headers`, 'limit');
+      lineStart = nl + 1;
     }
-    if (this.command === undefined) {
-      if (end === pos) return nl + 1; // heart-beat or padding between frames
-      this.command = buf.toString('latin1', pos, end);
-      this.headBytes = nl + 1 - pos;
-      return nl + 1;
-    }
-    this.headBytes += nl + 1 - pos;
-    if (this.headBytes > this.limits.maxFrameSize) throw tooLarge(this.limits.maxFrameSize);
-    if (end === pos) {
-      this.startBody();
-      return nl + 1;
-    }
-    if (++this.headerCount > this.limits.maxHeaders) {
-      throw new FrameError(`more than ${this.limits.maxHeaders} headers`, 'limit');
-    }
-    const text = buf.toString('utf8', pos, end);
-    const colon = text.indexOf(':');
-    if (colon === -1) throw new FrameError('header line without a colon', 'syntax');
-    if (text.indexOf(':', colon + 1) !== -1) throw new FrameError('raw colon in a header value', 'syntax');
-    const name = unescapeHeader(text.slice(0, colon));
-    if (!this.headers.has(name)) this.headers.set(name, unescapeHeader(text.slice(colon + 1)));
-    return nl + 1;
   }
 
-  private startBody(): void {
+  /** Command and headers from the head's text (its lines, each ending in LF or CR LF). */
+  private decodeHead(text: string): void {
+    let nl = text.indexOf('\n');
+    this.command = text.slice(0, lineEnd(text, 0, nl));
+    for (let at = nl + 1; at < text.length; at = nl + 1) {
+      nl = text.indexOf('\n', at);
+      const end = lineEnd(text, at, nl);
+      const colon = text.indexOf(':', at);
+      if (colon === -1 || colon > end) throw new FrameError('header line without a colon', 'syntax');
+      const raw = text.indexOf(':', colon + 1);
+      if (raw !== -1 && raw < end) throw new FrameError('raw colon in a header value', 'syntax');
+      const name = unescapeHeader(text.slice(at, colon));
+      if (!this.headers.has(name)) this.headers.set(name, unescapeHeader(text.slice(colon + 1, end)));
+    }
     this.inBody = true;
     const cl = this.headers.get('content-length');
     if (cl === undefined) return;
@@ -181,16 +193,19 @@ export class FrameParser {
       if (bodyEnd === -1) return -1;
       if (this.headBytes + bodyEnd - pos + 1 > this.limits.maxFrameSize) throw tooLarge(this.limits.maxFrameSize);
     }
-    const frame: Frame = { command: this.command!, headers: this.headers, body: buf.subarray(pos, bodyEnd) };
-    this.command = undefined;
+    const frame: Frame = { command: this.command, headers: this.headers, body: buf.subarray(pos, bodyEnd) };
     this.headers = new Map();
-    this.headerCount = 0;
     this.headBytes = 0;
     this.inBody = false;
     this.contentLength = -1;
     this.onFrame(frame);
     return bodyEnd + 1;
   }
+}
+
+/** Where the line from `at` to the LF at `nl` ends without its CR. */
+function lineEnd(text: string, at: number, nl: number): number {
+  return nl > at && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
 }
 
 /** Decimal digits only (no sign, space or exponent), at most 15 of them. */

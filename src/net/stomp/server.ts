@@ -28,7 +28,14 @@ export const REQUEST_QUEUES = ['jms.topic.vdsm_requests', 'jms.topic.vdsm_irs_re
 export const RESPONSE_QUEUE = 'jms.topic.vdsm_responses';
 export const EVENT_QUEUE = 'jms.queue.events';
 
-const TARGET_CACHE_SIZE = 1024;
+const ROUTE_CACHE_SIZE = 1024;
+
+interface Route {
+  /** Subscribers a SEND is forwarded to as MESSAGE. */
+  readonly targets: readonly Subscription[];
+  /** A request queue or one of its children: the body is JSON-RPC for the engine. */
+  readonly isRequest: boolean;
+}
 
 export interface StompServerOptions {
   engine: RpcEngine;
@@ -43,8 +50,8 @@ export interface StompServerOptions {
 
 export class StompServer implements StompRouter, ProtocolHandler {
   private readonly destinations = new Map<string, Set<Subscription>>();
-  /** destination → subscribers it forwards to; cleared on every subscription change. */
-  private readonly targetCache = new Map<string, readonly Subscription[]>();
+  /** destination → where a SEND to it goes; cleared on every subscription change. */
+  private readonly routeCache = new Map<string, Route>();
   private readonly connections = new Set<StompConnection>();
   private readonly engine: RpcEngine;
   private readonly settings: ConnectionSettings;
@@ -100,7 +107,7 @@ export class StompServer implements StompRouter, ProtocolHandler {
   }
 
   subscribed(sub: Subscription): void {
-    this.targetCache.clear();
+    this.routeCache.clear();
     let subs = this.destinations.get(sub.destination);
     if (subs === undefined) {
       subs = new Set();
@@ -110,7 +117,7 @@ export class StompServer implements StompRouter, ProtocolHandler {
   }
 
   unsubscribed(sub: Subscription): void {
-    this.targetCache.clear();
+    this.routeCache.clear();
     const subs = this.destinations.get(sub.destination);
     if (subs === undefined) return;
     subs.delete(sub);
@@ -127,9 +134,10 @@ export class StompServer implements StompRouter, ProtocolHandler {
       conn.sendError('Missing destination header');
       return;
     }
-    const forwarded = this.forward(destination, frame);
-    if (this.isRequestQueue(destination)) this.request(conn, frame);
-    else if (forwarded === 0) conn.sendError('Subscription not available');
+    const route = this.route(destination);
+    for (const sub of route.targets) sub.conn.write(forwardedMessage(sub, frame));
+    if (route.isRequest) this.request(conn, frame);
+    else if (route.targets.length === 0) conn.sendError('Subscription not available');
   }
 
   /** Sends a JSON text (a response) to every subscriber of exactly `destination`. */
@@ -146,12 +154,6 @@ export class StompServer implements StompRouter, ProtocolHandler {
     for (const sub of subs) sub.conn.writeMessage(sub, event.bytes);
   }
 
-  private isRequestQueue(destination: string): boolean {
-    for (let i = 0; i < this.queues.length; i++) {
-      if (destination === this.queues[i] || destination.startsWith(this.queueChildren[i]!)) return true;
-    }
-    return false;
-  }
 
   private request(conn: StompConnection, frame: Frame): void {
     const replyTo = frame.headers.get('reply-to');
@@ -189,28 +191,25 @@ export class StompServer implements StompRouter, ProtocolHandler {
     conn.log.error({ peer: conn.peer, err, flowId }, 'JSON-RPC engine failed');
   }
 
-  /** MESSAGE to subscribers of the destination and its dot-separated parents; returns how many. */
-  private forward(destination: string, frame: Frame): number {
-    const targets = this.forwardTargets(destination);
-    for (const sub of targets) sub.conn.write(forwardedMessage(sub, frame));
-    return targets.length;
-  }
-
-  /** Subscribers of a destination and of its parents (`jms`, `jms.topic`, … but not `jms.top`);
-   * remembered until the next subscription change, since requests reuse a few destinations. */
-  private forwardTargets(destination: string): readonly Subscription[] {
-    let targets = this.targetCache.get(destination);
-    if (targets !== undefined) return targets;
-    const found: Subscription[] = [];
+  /**
+   * Where a SEND goes: subscribers of its destination and of its parents (`jms`, `jms.topic`, …
+   * but not `jms.top`), and whether it is a request. Remembered until the next subscription change,
+   * since requests reuse a few destinations.
+   */
+  private route(destination: string): Route {
+    let route = this.routeCache.get(destination);
+    if (route !== undefined) return route;
+    const targets: Subscription[] = [];
     for (let end = destination.indexOf('.'); ; end = destination.indexOf('.', end + 1)) {
       const subs = this.destinations.get(end === -1 ? destination : destination.slice(0, end));
-      if (subs !== undefined) found.push(...subs);
+      if (subs !== undefined) targets.push(...subs);
       if (end === -1) break;
     }
-    targets = found;
-    if (this.targetCache.size >= TARGET_CACHE_SIZE) this.targetCache.clear();
-    this.targetCache.set(destination, targets);
-    return targets;
+    const isRequest = this.queues.some((q, i) => destination === q || destination.startsWith(this.queueChildren[i]!));
+    route = { targets, isRequest };
+    if (this.routeCache.size >= ROUTE_CACHE_SIZE) this.routeCache.clear();
+    this.routeCache.set(destination, route);
+    return route;
   }
 }
 
