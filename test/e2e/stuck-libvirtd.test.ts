@@ -14,7 +14,8 @@
  * runs out; the stuck workers are discarded and replaced up to [rpc] max_workers, never more;
  * Host.ping2, Host.getVMList and Host.getAllVmStats (answered from memory) keep coming promptly.
  * Unfrozen: the stuck calls return, their threads leave, the verb that waited for a thread is
- * served, and verbs work again.
+ * served, and verbs work again. Frozen again with calls stuck: SIGTERM still exits within the
+ * stop deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -328,5 +329,24 @@ describe('a libvirt verb stuck at daemon level, on a real libvirtd that stops an
     expect(Date.now() - t).toBeLessThan(5000);
     expect((await client.call('Host.getVMList')) as unknown[]).toHaveLength(1);
     expect(daemon.logs.filter((l) => l.level >= 60 || /uncaught/i.test(l.msg))).toEqual([]);
+  }, 30_000);
+
+  it('frozen again with calls stuck: SIGTERM exits within the stop deadline', async () => {
+    proxy.freeze();
+    const stuck = [setMemory(4096), setMemory(4097)];
+    await until('two stuck verbs', async () => (await rpcHealth()).busy === WORKER_THREADS, 5000);
+    await client.close().catch(() => undefined);
+    const t0 = Date.now();
+    daemon.child.kill('SIGTERM');
+    const code = await Promise.race([daemon.exited, sleep((STOP_TIMEOUT_S + 10) * 1000).then(() => 'still running' as const)]);
+    const took = Date.now() - t0;
+    const after = daemon.logs.filter((l) => (l['time'] as number) >= t0).map((l) => JSON.stringify(l).slice(0, 300));
+    // Where the main thread is, if it is still there (7: poll, libvirt's remote client waiting
+    // for an answer; 232/281: epoll_wait, libuv's loop).
+    const syscall = code === 'still running' ? readFileSync(`/proc/${daemon.child.pid}/syscall`, 'utf8').split(' ')[0] : 'exited';
+    expect(code, `main thread in syscall ${syscall}; logs since SIGTERM: ${after.join(' | ')}; stderr: ${daemon.stderr.join('')}`).not.toBe('still running');
+    expect(typeof code).toBe('number'); // it exited by itself, not killed by a signal
+    expect(took).toBeLessThan(STOP_TIMEOUT_S * 1000 + 3000);
+    await Promise.allSettled(stuck);
   }, 30_000);
 });
