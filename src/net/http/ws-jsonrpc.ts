@@ -112,7 +112,7 @@ export class JsonRpcSocket {
     if (this.closed) return;
     this.ws.send(json);
     if (this.ws.bufferedAmount > this.settings.maxOutboundBuffer) {
-      this.log.warn({ peer: this.peer, queued: this.ws.bufferedAmount }, 'WebSocket client is not reading: closing');
+      this.log.warn({ peer: this.peer, queued: this.ws.bufferedAmount, limit: this.settings.maxOutboundBuffer }, 'WebSocket client is not reading: closing');
       this.closed = true;
       this.ws.terminate();
     }
