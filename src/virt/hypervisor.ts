@@ -42,7 +42,7 @@ export class Hypervisor implements Part {
   private readonly eventLoopStopMs: number;
   private readonly listeners = new Set<(event: HypervisorEvent) => void>();
   private connection: LibvirtConnection | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
   private loopStarted = false;
   private identity: HostIdentity | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
@@ -87,7 +87,7 @@ export class Hypervisor implements Part {
       this.unsubscribe = this.connection.subscribe((event) => this.dispatch(event));
     } catch (err) {
       // The lifecycle does not stop a part whose start failed: undo what was done.
-      this.stop();
+      await this.stop();
       throw err;
     }
     this.identity = host;
@@ -103,20 +103,27 @@ export class Hypervisor implements Part {
     );
   }
 
-  stop(): void {
+  /**
+   * Gives the events and the connection back to libvirt. Those are calls to libvirtd, made off the
+   * main thread: a hung libvirtd leaves this promise pending, and the lifecycle's stop deadline
+   * decides (the process then exits without waiting on the thread).
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
-    this.unsubscribe?.();
+    const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    await unsubscribe?.();
     if (this.loopStarted) {
       this.loopStarted = false;
       if (!stopEventLoop(this.eventLoopStopMs)) {
         this.log.warn({ timeoutMs: this.eventLoopStopMs }, 'libvirt event loop did not stop in time; left behind');
       }
     }
-    this.connection?.close();
-    this.connection = undefined;
+    await connection?.closeAsync();
   }
 
   /** Events of one kind; returns the function that unsubscribes. */

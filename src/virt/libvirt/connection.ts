@@ -70,6 +70,11 @@ export class LibvirtConnection {
     this.handle.close();
   }
 
+  /** The same for the main thread: the libvirt call that closes runs on libuv's thread pool. */
+  closeAsync(): Promise<void> {
+    return this.handle.closeAsync();
+  }
+
   /** Fault hook: behave as if libvirt reported the connection closed (reason `error`). */
   simulateDrop(): void {
     this.handle.simulateDrop();
@@ -225,9 +230,11 @@ export class LibvirtConnection {
    * Delivers this connection's domain events (and its drops and reopens) to `listener` on the
    * calling thread, in order. Needs the event loop running (startEventLoop). The subscription
    * survives reopening. Listeners should not throw (a throw becomes a process warning).
-   * Returns the function that unsubscribes.
+   * Returns the function that unsubscribes: deliveries stop at once, and its promise settles when
+   * libvirt has the callbacks back (a call made on libuv's thread pool, which a hung libvirtd may
+   * never answer).
    */
-  subscribe(listener: (event: LibvirtEvent) => void): () => void {
+  subscribe(listener: (event: LibvirtEvent) => void): () => Promise<void> {
     const subscription = native.subscribe(this.handle, (raw) => {
       try {
         listener(decodeEvent(raw));
@@ -236,7 +243,7 @@ export class LibvirtConnection {
         process.emitWarning(`libvirt event listener threw: ${err instanceof Error ? err.stack : String(err)}`);
       }
     });
-    return () => subscription.close();
+    return () => subscription.closeAsync();
   }
 }
 

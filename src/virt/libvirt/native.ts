@@ -36,12 +36,16 @@ export interface NativeConnection {
   isOpen(): boolean;
   /** Gives this holder's reference back; the last one closes the libvirt connection. */
   close(): void;
+  /** The same, with the libvirt call on libuv's thread pool. */
+  closeAsync(): Promise<void>;
   /** Fault hook: marks the shared connection dropped, as libvirt's close callback would. */
   simulateDrop(): void;
 }
 
 export interface NativeSubscription {
   close(): void;
+  /** Stops deliveries at once; gives the callbacks back to libvirt on libuv's thread pool. */
+  closeAsync(): Promise<void>;
 }
 
 type C = NativeConnection;

@@ -56,6 +56,7 @@ Napi::Function ConnectionWrap::Define(Napi::Env env) {
                          InstanceMethod<&ConnectionWrap::OpenAsync>("openAsync"),
                          InstanceMethod<&ConnectionWrap::IsOpen>("isOpen"),
                          InstanceMethod<&ConnectionWrap::Close>("close"),
+                         InstanceMethod<&ConnectionWrap::CloseAsync>("closeAsync"),
                          InstanceMethod<&ConnectionWrap::SimulateDrop>("simulateDrop"),
                      });
 }
@@ -117,6 +118,11 @@ Napi::Value ConnectionWrap::IsOpen(const Napi::CallbackInfo& info) {
 Napi::Value ConnectionWrap::Close(const Napi::CallbackInfo& info) {
   shared_.reset();
   return info.Env().Undefined();
+}
+
+// The last holder's reference closes the libvirt connection, a call to libvirtd: off this thread.
+Napi::Value ConnectionWrap::CloseAsync(const Napi::CallbackInfo& info) {
+  return OffThread(info.Env(), "hostvisor:libvirt-close", [shared = std::move(shared_)]() mutable { shared.reset(); });
 }
 
 Napi::Value ConnectionWrap::SimulateDrop(const Napi::CallbackInfo& info) {

@@ -15,7 +15,9 @@ namespace {
 class SubscriptionWrap : public Napi::ObjectWrap<SubscriptionWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Subscription", {InstanceMethod<&SubscriptionWrap::Close>("close")});
+    return DefineClass(env, "Subscription",
+                       {InstanceMethod<&SubscriptionWrap::Close>("close"),
+                        InstanceMethod<&SubscriptionWrap::CloseAsync>("closeAsync")});
   }
 
   explicit SubscriptionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SubscriptionWrap>(info) {}
@@ -30,6 +32,14 @@ class SubscriptionWrap : public Napi::ObjectWrap<SubscriptionWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Unsubscribe();
     return info.Env().Undefined();
+  }
+
+  // Deliveries stop at once; giving the callbacks back to libvirt happens off this thread.
+  Napi::Value CloseAsync(const Napi::CallbackInfo& info) {
+    if (!sink_) return OffThread(info.Env(), "hostvisor:libvirt-unsubscribe", [] {});
+    sink_->Release();
+    return OffThread(info.Env(), "hostvisor:libvirt-unsubscribe",
+                     [shared = std::move(shared_), sink = std::move(sink_)] { shared->Unsubscribe(sink); });
   }
 
   void Unsubscribe() {

@@ -48,4 +48,29 @@ SharedConnection* ConnectionArg(const Napi::CallbackInfo& info, size_t i) {
   return ConnectionWrap::Unwrap(obj)->SharedRef();
 }
 
+namespace {
+
+class OffThreadWorker : public Napi::AsyncWorker {
+ public:
+  OffThreadWorker(Napi::Env env, const char* name, std::function<void()> work)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override { work_(); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> work_;
+};
+
+}  // namespace
+
+Napi::Promise OffThread(Napi::Env env, const char* name, std::function<void()> work) {
+  auto* worker = new OffThreadWorker(env, name, std::move(work));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 }  // namespace hv

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,11 @@ struct AddonData {
 inline AddonData& Data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 
 Napi::Error ToJsError(Napi::Env env, const LibvirtFailure& failure);
+
+// Runs `work` on libuv's thread pool; the promise resolves when it is done. For libvirt calls the
+// JS thread must never wait on: a hung libvirtd does not answer them, and the daemon's stop has
+// a deadline to keep. `work` must not throw.
+Napi::Promise OffThread(Napi::Env env, const char* name, std::function<void()> work);
 
 // Wraps an exported function so a LibvirtFailure becomes a thrown LibvirtError.
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
