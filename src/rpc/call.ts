@@ -17,7 +17,18 @@ export class Call implements CallContext {
   }
 
   get log(): Logger {
-    this.child ??= this.base.child(this.flowId === undefined ? { method: this.method } : { method: this.method, flowId: this.flowId });
+    if (this.child === undefined) {
+      const method = clip(this.method);
+      this.child = this.base.child(this.flowId === undefined ? { method } : { method, flowId: clip(this.flowId) });
+    }
     return this.child;
   }
+}
+
+/** Longest method name or flow id put in a log line: both come from the client, which could
+ * otherwise make every line of its calls as long as a frame. */
+const MAX_LOGGED = 128;
+
+export function clip(text: string): string {
+  return text.length <= MAX_LOGGED ? text : `${text.slice(0, MAX_LOGGED)}… (${text.length} characters)`;
 }

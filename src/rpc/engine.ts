@@ -17,7 +17,7 @@ import {
   toRpcError,
 } from './errors.js';
 import type { MethodTable } from './method-table.js';
-import { Call } from './call.js';
+import { Call, clip } from './call.js';
 import { bindParams } from './params.js';
 import { RawJson } from './raw-json.js';
 
@@ -169,7 +169,7 @@ export class JsonRpcEngine {
   }
 
   private logFor(ctx: RequestContext): Logger {
-    return ctx.flowId === undefined ? this.log : this.log.child({ flowId: ctx.flowId });
+    return ctx.flowId === undefined ? this.log : this.log.child({ flowId: clip(ctx.flowId) });
   }
 }
 

@@ -194,6 +194,18 @@ describe('JSON-RPC engine', () => {
     expect(mine.length).toBeGreaterThanOrEqual(3);
     for (const l of mine) expect(l['flowId']).toBe('flow-1');
   });
+
+  it('a client-chosen method name or flow id of any length makes log lines of bounded size', async () => {
+    const { e, lines } = engine();
+    const huge = `X.${'m'.repeat(32 * 1024)}`;
+    const reply = await e.handle(JSON.stringify({ jsonrpc: '2.0', method: huge, id: 1 }), { flowId: 'f'.repeat(8000) });
+    // The answer still names the method in full: it goes back to the client that sent it.
+    expect(JSON.parse(reply!.json).error.message).toContain(huge);
+    const logged = lines.filter((l) => String(l['msg']) === 'no such method');
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged[0]).length).toBeLessThan(1000);
+    expect(logged[0]!['method']).toMatch(/^X\.m+… \(32770 characters\)$/);
+  });
 });
 
 describe('error helpers', () => {
