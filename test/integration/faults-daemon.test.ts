@@ -3,10 +3,10 @@
  * parts: the hypervisor connection drops (through Hypervisor.simulateDrop(), the connection
  * layer's fault hook; nothing env-gated in production), and a statsd collector that is gone.
  *
- * Not here, and why: a libvirt call stuck in a blocking system call cannot be made with the test
- * driver (it never blocks); the Executor's handling of a task really stuck in open(2), and of a
- * worker thread that exits or crashes, is covered by test/unit/executor.test.ts (E9-E13, D3 and the
- * exitThread/throwLater cases) on the same Executor the daemon's verbs run on.
+ * Elsewhere: a libvirt call really stuck (libvirtd stops answering mid-call) is in
+ * test/e2e/stuck-libvirtd.test.ts, on a real libvirtd behind a proxy that can freeze; the
+ * Executor's handling of a task stuck in open(2), and of a worker thread that exits or crashes, is
+ * in test/unit/executor.test.ts (E9-E13, D3 and the exitThread/throwLater cases).
  */
 import * as dgram from 'node:dgram';
 import { Writable } from 'node:stream';

@@ -158,7 +158,9 @@ export class HttpFront implements ProtocolHandler {
   private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     const [status, reason] = STATUS_TEXT[err.code ?? ''] ?? [400, 'Bad Request'];
     this.log.info({ peer: this.peers.get(socket) ?? 'unknown', error: err.code ?? err.message, status }, 'bad HTTP request: closing');
-    if (socket.writable && err.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Not in the middle of an answer already on its way (a pipelined earlier request), as node:http's own handler.
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent: boolean } | null })._httpMessage?.headersSent === true;
+    if (socket.writable && !answering && err.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
   }
 }
