@@ -9,15 +9,17 @@
  *
  *   npm run bench:sampling [-- --seconds 60 --vms 1000]
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { JsonRpcClient } from '../src/client/jsonrpc-client.js';
 import { loadConfig } from '../src/config/load.js';
 import { getLogger, setLogLevel } from '../src/log.js';
+import { repoRoot } from '../src/paths.js';
 import { buildDaemon } from '../src/supervisor.js';
 import { LibvirtConnection } from '../src/virt/libvirt/index.js';
 import { writeTestHost } from '../src/virt/libvirt/testhost.js';
@@ -33,6 +35,26 @@ interface PhaseReport {
   rssMB: number;
   rssLessDriverMB: number;
   clientCalls?: number;
+}
+
+/**
+ * Where the process's memory is at one moment, from the kernel's and V8's books: V8's heap spaces
+ * of the main thread, the anonymous/file split of RSS, and the number of threads. Printed at the
+ * end so a change in RSS can be told apart from a change in one heap (worker threads' heaps, glibc
+ * arenas and libvirt are in RssAnon but not in the main heap).
+ */
+function memoryDetail(): string {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  const mb = (n: number): number => Math.round(n / 2 ** 20);
+  const spaces = getHeapSpaceStatistics()
+    .filter((s) => s.space_size > 0)
+    .map((s) => `${s.space_name.replace(/_space$/, '')} ${mb(s.space_size)}/${mb(s.space_used_size)}`)
+    .join(', ');
+  return (
+    `RssAnon ${Math.round(kb('RssAnon') / 1024)} MB, RssFile ${Math.round(kb('RssFile') / 1024)} MB, ` +
+    `threads ${readdirSync('/proc/self/task').length}; main heap spaces MB (size/used): ${spaces}`
+  );
 }
 
 const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
@@ -82,12 +104,14 @@ async function main(): Promise<void> {
   // Warm-up: two cycles so the cache holds rates.
   await new Promise((r) => setTimeout(r, 3000));
 
+  const details: string[] = [];
   const phase = async (name: string, durationS: number, withClient: boolean): Promise<PhaseReport> => {
     const child = withClient ? fork(process.argv[1]!, ['--client', String(port)], { stdio: 'inherit' }) : undefined;
     const loop = monitorEventLoopDelay({ resolution: 1 });
     const cycles: number[] = [];
     let seen = daemon.lastVmCycle()?.sampledAt;
     let rss = 0;
+    let peakDetail = '';
     loop.enable();
     const end = Date.now() + durationS * 1000;
     while (Date.now() < end) {
@@ -97,9 +121,14 @@ async function main(): Promise<void> {
         seen = last.sampledAt;
         cycles.push(last.elapsedMs);
       }
-      rss = Math.max(rss, process.memoryUsage().rss);
+      const now = process.memoryUsage().rss;
+      if (now > rss) {
+        rss = now;
+        peakDetail = memoryDetail();
+      }
     }
     loop.disable();
+    details.push(`${name}, at its RSS peak: ${peakDetail}`);
     let clientCalls: number | undefined;
     if (child) {
       clientCalls = await new Promise<number>((resolve) => {
@@ -124,9 +153,12 @@ async function main(): Promise<void> {
   const idle = await phase('sampling only', Math.max(10, seconds / 3), false);
   const loaded = await phase('sampling + client looping Host.getAllVmStats', seconds, true);
   const mem = process.memoryUsage();
+  const detail = memoryDetail();
   await daemon.lifecycle.stop(10_000);
   console.table([idle, loaded]);
   const mb = (n: number): number => Math.round(n / 2 ** 20);
+  for (const line of details) console.log(line);
+  console.log(`at the end: ${detail}`);
   console.log(`memory at the end: rss ${mb(mem.rss)} MB = main heap ${mb(mem.heapTotal)} MB + external ${mb(mem.external)} MB + the rest (worker threads' heaps, code, libvirt)`);
   console.log(
     `goals: cycle < 1000 ms (${loaded.cycleMaxMs <= 1000 ? 'met' : 'MISSED'}), ` +
@@ -137,6 +169,28 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
+/**
+ * The daemon as shipped runs under the unit's Environment= lines (malloc arenas, V8 heap flags),
+ * which only take effect when the process starts: the benchmark runs itself again under them, so
+ * it measures what systemd starts. Returns the child's exit code, or null when already under them.
+ */
+function asShipped(): number | null {
+  if (process.env['HOSTVISOR_BENCH_AS_SHIPPED'] === '1') return null;
+  const unit = readFileSync(join(repoRoot, 'systemd', 'hostvisord.service'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const [, name, value] of unit.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(.*)$/gm)) env[name!] = value!;
+  console.log(`as shipped: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ') || '(no Environment= in the unit)'}`);
+  const run = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, ...env, HOSTVISOR_BENCH_AS_SHIPPED: '1' },
+  });
+  return run.status ?? 1;
+}
+
 const at = process.argv.indexOf('--client');
 if (at >= 0) await client(Number(process.argv[at + 1]));
-else await main();
+else {
+  const code = asShipped();
+  if (code === null) await main();
+  else process.exit(code);
+}

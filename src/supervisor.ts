@@ -86,10 +86,14 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
       ...(warmThreads === undefined ? {} : { warmThreads }),
     });
   // API verbs that reach libvirt are occasional, and the QEMU agent poller works a few times a
-  // minute: they keep few threads warm and start the rest on demand.
-  const rpc = executor('rpc', config.rpc.worker_threads, config.rpc.tasks_per_worker, config.rpc.max_workers, 'libvirt', 2);
+  // minute: they keep few threads warm and start the rest on demand. One warm rpc thread, not two:
+  // each idle thread holds ~10 MB, and a second verb at once waits only for a thread's boot.
+  const rpc = executor('rpc', config.rpc.worker_threads, config.rpc.tasks_per_worker, config.rpc.max_workers, 'libvirt', 1);
   const s = config.sampling;
-  const periodic = executor('periodic', s.periodic_workers, s.periodic_task_per_worker, s.max_workers, 'libvirt');
+  // Sampling needs two threads at once: the VM cycle (one bulk call; two chunks on the per-VM
+  // path) and the host sample. The other periodic workers start on demand (a stuck call's
+  // replacement, a burst): each warm idle thread holds ~10 MB.
+  const periodic = executor('periodic', s.periodic_workers, s.periodic_task_per_worker, s.max_workers, 'libvirt', 2);
   const ga = config.guest_agent;
   const qga = executor('qga', ga.periodic_workers, ga.periodic_task_per_worker, ga.max_workers, 'qga', 1);
 
@@ -120,6 +124,9 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     // The domain went away without an event we saw (e.g. undefined behind our back).
     onVanished: (vmId) => registry.get(vmId)?.markDown(exitInfo(ExitCode.ERROR, ExitReason.LIBVIRT_DOMAIN_MISSING)),
     log: getLogger('vm-sampling'),
+    // As many per-VM chunks as warm periodic threads: the per-VM calls are short (NOWAIT), two
+    // chunks keep two cores busy, and more would start threads for a few milliseconds' work.
+    chunks: 2,
   });
   registry.onRemoved((vm) => {
     vmCache.remove(vm.id);

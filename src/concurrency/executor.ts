@@ -134,6 +134,11 @@ export class Executor implements TaskDispatcher {
   private readonly queue: TaskQueue<Task<any>>;
   private readonly workers = new Set<VirtualWorker>();
   private readonly idle: VirtualWorker[] = [];
+  /**
+   * Tasks a worker has taken that are not yet handed to piscina: they wait for a booting thread
+   * (see poolHasRoom). Their timeout has not started, as for a task waiting in the ThreadGate.
+   */
+  private readonly unsubmitted: { worker: VirtualWorker; task: Task<any> }[] = [];
   private discardedCount = 0;
   private nextWorkerId = 0;
   private lifecycle: Lifecycle = 'new';
@@ -183,6 +188,13 @@ export class Executor implements TaskDispatcher {
     // A thread error with no task to reject is emitted here; unhandled it would crash the daemon.
     this.pool.on('error', (err: unknown) => this.log.error({ err }, 'Worker thread failed'));
     this.gate = new ThreadGate(this.pool);
+    // A thread became ready or went away: tasks held back by poolHasRoom may go now. After the
+    // listeners and piscina's own hand-out of its queue, so the counts are settled.
+    const retry = (): void => queueMicrotask(() => {
+      if (this.lifecycle === 'running') this.submitWaiting();
+    });
+    this.pool.on('workerCreate', retry);
+    this.pool.on('workerDestroy', retry);
     this.lifecycle = 'running';
     for (let i = 0; i < this.workersCount; i++) this.addWorker();
   }
@@ -222,6 +234,13 @@ export class Executor implements TaskDispatcher {
       this.counters.dropped++;
       task.reject(new NotRunning(`Executor ${this.name}`));
     }
+    // Taken but never handed to a thread: nothing runs them now.
+    for (const { worker, task } of this.unsubmitted.splice(0)) {
+      this.counters.dropped++;
+      worker.task = null;
+      this.workers.delete(worker);
+      task.reject(new NotRunning(`Executor ${this.name}`));
+    }
     for (const worker of this.workers) {
       worker.check?.cancel();
       worker.check = null;
@@ -251,7 +270,7 @@ export class Executor implements TaskDispatcher {
       total: this.workers.size,
       idle: this.idle.length,
       queued: this.queue.length,
-      starting: this.gate?.queued ?? 0,
+      starting: (this.gate?.queued ?? 0) + this.unsubmitted.length,
       threads: this.pool?.threads.length ?? 0,
       workers,
       counters: { ...this.counters },
@@ -287,8 +306,40 @@ export class Executor implements TaskDispatcher {
     }
   }
 
+  /**
+   * Whether piscina can take one more task without starting a thread nobody needs. piscina starts
+   * a thread for every task it cannot place at once, and for every task that arrives while its
+   * own queue is not empty, booting threads not counted; and when a thread comes free it takes the
+   * oldest queued task, so a thread booted for that task finds nothing to do. With the QEMU agent
+   * poller's 1000 short tasks every 5 s, that made the 4-worker `qga` pool start 7 threads per
+   * round, ~10 MB each (bench/sampling.ts). So a task is handed over only when a ready thread is
+   * free and nothing waits in piscina's queue (it runs at once), or when every thread already has
+   * a task (piscina then starts exactly one thread, for this one). Otherwise a thread without a
+   * task is still booting: the task waits here until it is ready (workerCreate) or one comes free.
+   */
+  private poolHasRoom(): boolean {
+    const pool = this.pool as Piscina;
+    const gate = this.gate as ThreadGate;
+    if (gate.free > 0 && gate.queued === 0) return true;
+    return pool.threads.length <= gate.handedOff;
+  }
+
+  /** The worker has taken the task; it goes to piscina as soon as the pool has room for it. */
   private run(worker: VirtualWorker, task: Task<any>): void {
     worker.task = task;
+    this.unsubmitted.push({ worker, task });
+    this.submitWaiting();
+  }
+
+  /** Hands taken tasks to piscina, oldest first, while it can place them (poolHasRoom). */
+  private submitWaiting(): void {
+    while (this.unsubmitted.length > 0 && this.poolHasRoom()) {
+      const { worker, task } = this.unsubmitted.shift() as { worker: VirtualWorker; task: Task<any> };
+      this.submit(worker, task);
+    }
+  }
+
+  private submit(worker: VirtualWorker, task: Task<any>): void {
     // The clock starts when a thread is free for the task, not while a new thread boots.
     // The task is set before the check is armed (vdsm's Q1 the right way round).
     const ticket = (this.gate as ThreadGate).enter(() => {
@@ -343,6 +394,7 @@ export class Executor implements TaskDispatcher {
     } else if (this.lifecycle === 'running') {
       this.idle.push(worker);
       this.handOff();
+      this.submitWaiting();
     } else {
       this.workers.delete(worker);
     }

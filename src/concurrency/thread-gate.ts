@@ -36,6 +36,16 @@ export class ThreadGate {
     return this.waiting.length;
   }
 
+  /** Tasks handed off and not settled: started or waiting. */
+  get handedOff(): number {
+    return this.holding + this.waiting.length;
+  }
+
+  /** Ready threads holding no task. */
+  get free(): number {
+    return Math.max(0, this.ready.size - this.holding);
+  }
+
   /** A task was handed to the pool; start() runs when a thread is free for it (maybe at once). */
   enter(start: () => void): GateTicket {
     const ticket: GateTicket = { started: false, start };
