@@ -77,12 +77,14 @@ const STATS_SLICE = 100;
  */
 async function allVmStats(ctx: ApiContext): Promise<RawJson> {
   const vms = [...ctx.registry.all()];
-  const parts: string[] = [];
+  const pieces: string[] = ['['];
   for (let i = 0; i < vms.length; i++) {
     if (i > 0 && i % STATS_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-    parts.push(JSON.stringify(ctx.vmStats(vms[i]!)));
+    if (i > 0) pieces.push(',');
+    pieces.push(JSON.stringify(ctx.vmStats(vms[i]!)));
   }
-  return new RawJson(`[${parts.join(',')}]`);
+  pieces.push(']');
+  return new RawJson(pieces);
 }
 
 export function hostMethods(ctx: ApiContext): Method[] {

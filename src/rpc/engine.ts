@@ -27,12 +27,27 @@ export interface RequestContext {
   readonly peer?: string | undefined;
 }
 
-export interface EncodedReply {
-  readonly json: string;
-  /** A single response with a null id (parse error, invalid request): nobody asked under that id,
-   * so vdsm sends it to the default response queue rather than to the requester's reply-to. */
-  readonly orphan: boolean;
+/**
+ * One message's answer as JSON text in pieces, in order. Small answers are one piece; a large
+ * result (RawJson) keeps the pieces it was made of, so a transport writes them, or joins them once
+ * with its own framing, rather than each layer copying megabytes into a new string.
+ */
+export class EncodedReply {
+  constructor(
+    readonly pieces: readonly string[],
+    /** A single response with a null id (parse error, invalid request): nobody asked under that id,
+     * so vdsm sends it to the default response queue rather than to the requester's reply-to. */
+    readonly orphan: boolean,
+  ) {}
+
+  /** The whole text (for a large answer, a copy). */
+  get json(): string {
+    return this.pieces.length === 1 ? this.pieces[0]! : this.pieces.join('');
+  }
 }
+
+/** An answer's text in pieces (see EncodedReply). */
+type Pieces = readonly string[];
 
 export interface EngineOptions {
   log?: Logger;
@@ -76,30 +91,30 @@ export class JsonRpcEngine {
       message = JSON.parse(body);
     } catch {
       this.logFor(ctx).info({ peer: ctx.peer }, 'request is not JSON');
-      return { json: errorResponse(null, new ParseError()), orphan: true };
+      return new EncodedReply([errorResponse(null, new ParseError())], true);
     }
     if (!Array.isArray(message)) {
       const single = this.answer(message, ctx);
       if (single === NO_REPLY) return NO_REPLY;
-      if (typeof single === 'string') return reply(single);
-      return single.then((json) => (json === NO_REPLY ? NO_REPLY : reply(json)));
+      if (!(single instanceof Promise)) return reply(single);
+      return single.then((pieces) => (pieces === NO_REPLY ? NO_REPLY : reply(pieces)));
     }
     if (message.length === 0) {
-      return { json: errorResponse(null, new InvalidRequestError([], 'request batch is empty')), orphan: true };
+      return new EncodedReply([errorResponse(null, new InvalidRequestError([], 'request batch is empty'))], true);
     }
     const answers = message.map((m) => this.answer(m, ctx));
     if (answers.some((a) => a instanceof Promise)) return Promise.all(answers).then(joinBatch);
-    return joinBatch(answers as (string | undefined)[]);
+    return joinBatch(answers as (Pieces | undefined)[]);
   }
 
   /** One element: its encoded response, or undefined for a notification. Sync when it can be. */
-  private answer(req: unknown, ctx: RequestContext): string | undefined | Promise<string | undefined> {
+  private answer(req: unknown, ctx: RequestContext): Pieces | undefined | Promise<Pieces | undefined> {
     if (req === null || typeof req !== 'object' || Array.isArray(req)) {
-      return errorResponse(null, new InvalidRequestError(req, 'request is not an object'));
+      return [errorResponse(null, new InvalidRequestError(req, 'request is not an object'))];
     }
     const r = req as Record<string, unknown>;
     const invalid = invalidReason(r);
-    if (invalid !== undefined) return errorResponse(null, new InvalidRequestError(r, invalid));
+    if (invalid !== undefined) return [errorResponse(null, new InvalidRequestError(r, invalid))];
     const method = r['method'] as string;
     // A null id is treated as a notification: the engine takes a null-id message without `error`
     // for an event, so answering it would confuse it.
@@ -108,12 +123,12 @@ export class JsonRpcEngine {
     const call = new Call(method, ctx, this.log);
 
     if (!this.isReady()) {
-      return notification ? NO_REPLY : errorResponse(id, new RecoveringError());
+      return notification ? NO_REPLY : [errorResponse(id, new RecoveringError())];
     }
     const entry = this.methods.get(method);
     if (entry === undefined) {
       if (this.log.isLevelEnabled('info')) call.log.info({ peer: ctx.peer }, 'no such method');
-      return notification ? NO_REPLY : errorResponse(id, new MethodNotFoundError(method));
+      return notification ? NO_REPLY : [errorResponse(id, new MethodNotFoundError(method))];
     }
     let result: unknown;
     const t0 = this.onCall === undefined ? 0 : performance.now();
@@ -134,29 +149,29 @@ export class JsonRpcEngine {
     return this.succeeded(call, id, notification, result, t0);
   }
 
-  private succeeded(call: Call, id: Id, notification: boolean, result: unknown, t0: number): string | undefined {
+  private succeeded(call: Call, id: Id, notification: boolean, result: unknown, t0: number): Pieces | undefined {
     if (notification) {
       this.observe(call.method, t0);
       return NO_REPLY;
     }
     try {
-      const json = resultResponse(id, result);
+      const pieces = resultResponse(id, result);
       this.observe(call.method, t0);
-      return json;
+      return pieces;
     } catch (err) {
       call.log.error({ err }, 'result cannot be encoded as JSON');
       const rpcErr = toRpcError(err);
       this.observe(call.method, t0, rpcErr.code);
-      return errorResponse(id, rpcErr);
+      return [errorResponse(id, rpcErr)];
     }
   }
 
-  private failed(call: Call, id: Id, notification: boolean, err: unknown, t0: number): string | undefined {
+  private failed(call: Call, id: Id, notification: boolean, err: unknown, t0: number): Pieces | undefined {
     const rpcErr = toRpcError(err);
     this.observe(call.method, t0, rpcErr.code);
     if (err instanceof RpcError) call.log.info({ id, code: rpcErr.code, error: rpcErr.message }, 'call failed');
     else call.log.error({ id, err }, 'call failed with an unexpected error');
-    return notification ? NO_REPLY : errorResponse(id, rpcErr);
+    return notification ? NO_REPLY : [errorResponse(id, rpcErr)];
   }
 
   private observe(method: string, t0: number, errorCode?: number): void {
@@ -186,29 +201,38 @@ function invalidReason(r: Record<string, unknown>): string | undefined {
 
 /** vdsm's rule, which its Python client relies on (it sends `[{…}]`): one response goes as a bare
  * object, more as an array. */
-function joinBatch(answers: (string | undefined)[]): EncodedReply | undefined {
-  const parts = answers.filter((a): a is string => a !== NO_REPLY);
+function joinBatch(answers: (Pieces | undefined)[]): EncodedReply | undefined {
+  const parts = answers.filter((a): a is Pieces => a !== NO_REPLY);
   if (parts.length === 0) return NO_REPLY;
   if (parts.length === 1) return reply(parts[0]!);
-  return { json: `[${parts.join(',')}]`, orphan: false };
+  const pieces: string[] = ['['];
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) pieces.push(',');
+    for (const piece of parts[i]!) pieces.push(piece);
+  }
+  pieces.push(']');
+  return new EncodedReply(pieces, false);
 }
 
-/** Responses are built below, so a null id is recognised by its text. */
+/** Responses are built below, so a null id is recognised by the text of their first piece. */
 const NULL_ID_PREFIX = '{"jsonrpc":"2.0","id":null,';
 
-function reply(json: string): EncodedReply {
-  return { json, orphan: json.startsWith(NULL_ID_PREFIX) };
+function reply(pieces: Pieces): EncodedReply {
+  return new EncodedReply(pieces, pieces[0]!.startsWith(NULL_ID_PREFIX));
 }
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
 
-/** Key order jsonrpc, id, result as vdsm; `undefined`/`null` results are `true`. */
-export function resultResponse(id: Id, result: unknown): string {
-  const encoded = result === undefined || result === null ? 'true' : result instanceof RawJson ? result.text : JSON.stringify(result);
+/** Key order jsonrpc, id, result as vdsm; `undefined`/`null` results are `true`. A RawJson result
+ * keeps its pieces. */
+export function resultResponse(id: Id, result: unknown): Pieces {
+  const head = `{"jsonrpc":"2.0","id":${encodeId(id)},"result":`;
+  if (result instanceof RawJson) return [head, ...result.pieces, '}'];
+  const encoded = result === undefined || result === null ? 'true' : JSON.stringify(result);
   if (encoded === undefined) throw new TypeError(`result of type ${typeof result} has no JSON form`);
-  return `{"jsonrpc":"2.0","id":${encodeId(id)},"result":${encoded}}`;
+  return [`${head}${encoded}}`];
 }
 
 export function errorResponse(id: Id, err: RpcError): string {

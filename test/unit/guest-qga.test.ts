@@ -38,12 +38,18 @@ const REPLIES: Record<string, unknown> = {
 class FakeQga {
   readonly tasks: AgentCommandsTask[] = [];
   failing = false;
+  /** The hypervisor has no agent support at all (libvirt's test driver, LXC). */
+  unsupported = false;
   dispatch<R>(task: TaskSpec, _options?: DispatchOptions<R>): Promise<R> {
     expect(task.name).toBe('agentCommands');
     const args = task.args as AgentCommandsTask;
     this.tasks.push(args);
     const replies: AgentReply[] = [];
     for (const command of args.commands) {
+      if (this.unsupported) {
+        replies.push({ command, ok: false, kind: 'libvirt', message: 'this function is not supported by the connection driver: virDomainQemuAgentCommand', code: 'VIR_ERR_NO_SUPPORT' });
+        break;
+      }
       if (this.failing) {
         replies.push({ command, ok: false, kind: 'libvirt', message: 'Guest agent is not responding', code: 'VIR_ERR_AGENT_UNRESPONSIVE' });
         break;
@@ -176,6 +182,23 @@ describe('QemuAgentPoller', () => {
     await tick();
     expect(data.qemu('vm-1')).toBeUndefined();
     expect(data.size).toBe(0);
+  });
+});
+
+describe('a hypervisor without agent support', () => {
+  it('ends the polling at its first VIR_ERR_NO_SUPPORT, said once, even while VMs boot', async () => {
+    const { fake, tick, clock, registry } = setup();
+    const other = registry.add('vm-2', 'two', 'Powering up');
+    other.devices = { disks: [], nics: [], channels: [{ target: 'org.qemu.guest_agent.0', path: '/ch/vm-2.org.qemu.guest_agent.0' }] };
+    fake.unsupported = true;
+    await tick();
+    // Both were asked in the first round (tasks already out); none after.
+    expect(fake.tasks).toHaveLength(2);
+    for (let i = 0; i < 30; i++) {
+      clock.t += 5;
+      await tick();
+    }
+    expect(fake.tasks).toHaveLength(2);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { RawJson } from '../../src/rpc/raw-json.js';
 import { describe, expect, it } from 'vitest';
 import { connectivityTable } from '../../src/api/host-connectivity.js';
 import { MethodRegistry } from '../../src/api/method-registry.js';
@@ -28,6 +29,7 @@ const testMethods: Method[] = [
   { name: 'Test.rejects', params: [], handler: async () => { throw new GeneralException('boom'); } },
   { name: 'Test.flags', params: [{ name: 'force', type: 'boolean', default: false }, { name: 'level', type: 'string', enum: ['DEBUG', 'INFO'] , required: false }], handler: (a) => a },
   { name: 'Test.log', params: [], handler: (_a, ctx) => { ctx.log.info('inside'); return ctx.flowId; } },
+  { name: 'Test.raw', params: [], handler: async () => new RawJson(['[', '{"a":1}', ',', '"é"', ']']) },
 ];
 
 function engine(opts: { ready?: boolean } = {}) {
@@ -45,7 +47,7 @@ describe('JSON-RPC engine', () => {
   it('Host.ping2 and Host.confirmConnectivity answer true, key order jsonrpc, id, result', async () => {
     const { e } = engine();
     const r = await e.handle('{"jsonrpc":"2.0","method":"Host.ping2","params":{},"id":"a"}');
-    expect(r).toEqual({ json: '{"jsonrpc":"2.0","id":"a","result":true}', orphan: false });
+    expect(r).toMatchObject({ json: '{"jsonrpc":"2.0","id":"a","result":true}', orphan: false });
     expect((await call(e, { jsonrpc: '2.0', method: 'Host.confirmConnectivity', id: 7 }))!.value).toEqual({ jsonrpc: '2.0', id: 7, result: true });
   });
 
@@ -193,6 +195,20 @@ describe('JSON-RPC engine', () => {
     const mine = lines.filter((l) => l['method'] === 'Test.log' || l['method'] === 'Test.boom');
     expect(mine.length).toBeGreaterThanOrEqual(3);
     for (const l of mine) expect(l['flowId']).toBe('flow-1');
+  });
+
+  it('a RawJson result stays in its pieces, alone and in a batch, and reads back as its value', async () => {
+    const { e } = engine();
+    const single = await e.handle('{"jsonrpc":"2.0","method":"Test.raw","id":"r"}');
+    expect(single!.pieces.length).toBeGreaterThan(1);
+    expect(single!.pieces).toContain('{"a":1}');
+    expect(JSON.parse(single!.json)).toEqual({ jsonrpc: '2.0', id: 'r', result: [{ a: 1 }, 'é'] });
+    expect(single!.orphan).toBe(false);
+    const batch = await e.handle('[{"jsonrpc":"2.0","method":"Test.raw","id":1},{"jsonrpc":"2.0","method":"Host.ping2","id":2},{"jsonrpc":"2.0","method":"Host.ping2"}]');
+    expect(JSON.parse(batch!.json)).toEqual([
+      { jsonrpc: '2.0', id: 1, result: [{ a: 1 }, 'é'] },
+      { jsonrpc: '2.0', id: 2, result: true },
+    ]);
   });
 
   it('a client-chosen method name or flow id of any length makes log lines of bounded size', async () => {

@@ -140,11 +140,11 @@ export class StompServer implements StompRouter, ProtocolHandler {
     else if (route.targets.length === 0) conn.sendError('Subscription not available');
   }
 
-  /** Sends a JSON text (a response) to every subscriber of exactly `destination`. */
-  deliver(destination: string, json: string): number {
+  /** Sends a JSON text in pieces (a response) to every subscriber of exactly `destination`. */
+  deliver(destination: string, pieces: readonly string[]): number {
     const subs = this.destinations.get(destination);
     if (subs === undefined) return 0;
-    for (const sub of subs) sub.conn.writeMessageText(sub, json);
+    for (const sub of subs) sub.conn.writeMessageText(sub, pieces);
     return subs.size;
   }
 
@@ -181,7 +181,7 @@ export class StompServer implements StompRouter, ProtocolHandler {
       conn.log.debug({ peer: conn.peer, flowId }, 'request without reply-to: response dropped (as vdsm)');
       return;
     }
-    if (this.deliver(destination, reply.json) === 0) {
+    if (this.deliver(destination, reply.pieces) === 0) {
       conn.log.debug({ peer: conn.peer, destination, flowId }, 'no subscriber for the response: dropped');
     }
   }

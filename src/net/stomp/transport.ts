@@ -28,6 +28,8 @@ export interface StompTransport {
   readonly destroyed: boolean;
 }
 
+const JOIN_LIMIT = 64 * 1024;
+
 /** A byte stream: frames of one turn leave in a single write. */
 export class SocketTransport implements StompTransport {
   constructor(private readonly socket: Socket) {}
@@ -39,8 +41,19 @@ export class SocketTransport implements StompTransport {
   }
 
   send(frames: readonly (Buffer | string)[]): void {
-    if (frames.length === 1) this.socket.write(frames[0]!);
-    else if (frames.every((x) => typeof x === 'string')) this.socket.write(frames.join(''));
+    if (frames.length === 1) {
+      this.socket.write(frames[0]!);
+      return;
+    }
+    // Small frames (the replies to one read) leave joined, in one write. Past JOIN_LIMIT they are
+    // handed over corked, each as it is: a join would copy a large answer once more.
+    let size = 0;
+    for (const frame of frames) size += frame.length;
+    if (size > JOIN_LIMIT) {
+      this.socket.cork();
+      for (const frame of frames) this.socket.write(frame);
+      this.socket.uncork();
+    } else if (frames.every((x) => typeof x === 'string')) this.socket.write(frames.join(''));
     else this.socket.write(Buffer.concat(frames.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x))));
   }
 

@@ -6,7 +6,9 @@
  * - the capability check (`guest-info`) every 300 s, and every tick during the first 120 s of a
  *   VM's life until a version is known; other commands only when the agent says it has them;
  * - a VM whose agent call failed is left alone for 60 s (except for that boot-time check);
- * - a VM with a task still in flight is skipped, so a stuck agent costs one worker, once.
+ * - a VM with a task still in flight is skipped, so a stuck agent costs one worker, once;
+ * - a hypervisor that cannot run agent commands at all (VIR_ERR_NO_SUPPORT: libvirt's test
+ *   driver, LXC) ends the polling, said once: asking again every tick would only spend threads.
  * Findings go to GuestData, where they override the oVirt agent's. The first sight of a QEMU agent
  * tells the VM its guest answered.
  */
@@ -83,6 +85,8 @@ export class QemuAgentPoller {
   private readonly states = new Map<string, VmState>();
   /** Where the next round starts: a round cut short by a full queue resumes there, so no VM starves. */
   private cursor = 0;
+  /** The hypervisor answered VIR_ERR_NO_SUPPORT: it cannot run agent commands, polling is over. */
+  private unsupported = false;
   private readonly log: Logger;
   private readonly periods: Record<string, number>;
   private readonly monotonic: () => number;
@@ -109,6 +113,7 @@ export class QemuAgentPoller {
 
   /** The Operation body: one round over the VMs. */
   readonly poll = async (ctx: Pick<OperationContext, 'dispatch'>): Promise<void> => {
+    if (this.unsupported) return;
     const now = this.monotonic();
     const vms = [...this.options.vms.all()].filter((vm) => vm.running && vm.devices.channels.some((c) => c.target === QEMU_CHANNEL));
     const seen = new Set(vms.map((vm) => vm.id));
@@ -202,7 +207,10 @@ export class QemuAgentPoller {
     let changed = false;
     for (const reply of replies) {
       if (!reply.ok) {
-        if (reply.kind === 'libvirt') {
+        if (reply.kind === 'libvirt' && reply.code === 'VIR_ERR_NO_SUPPORT') {
+          if (!this.unsupported) this.log.info({ reason: reply.message }, 'the hypervisor does not run QEMU agent commands: QEMU agent polling stopped');
+          this.unsupported = true;
+        } else if (reply.kind === 'libvirt') {
           state.lastFailure = this.monotonic();
           this.log.debug({ vmId: vm.id, command: reply.command, code: reply.code, reason: reply.message }, 'QEMU agent call failed');
         } else {
