@@ -3,7 +3,7 @@
  * a full executor is ResourceExhausted (1100), a verb stuck past its timeout or a daemon that is
  * stopping get their own clear messages, and anything else from libvirt gets the verb's own code.
  */
-import { NotRunning, ResourceExhausted, TaskTimeout } from '../concurrency/index.js';
+import { NotRunning, ResourceExhausted, TaskTimeout, WaitTimeout } from '../concurrency/index.js';
 import { NoSuchVmError, RecoveringError, ResourceExhaustedError, RpcError, VdsmCode, VdsmError } from '../rpc/errors.js';
 import { isNoDomain, LibvirtError } from '../virt/libvirt/index.js';
 
@@ -23,6 +23,11 @@ export function toVdsmError(err: unknown, vmId: string | undefined, code: number
   if (err instanceof TaskTimeout) {
     return new VdsmError(VdsmCode.GeneralException, BASE[VdsmCode.GeneralException]!, {
       reason: `the hypervisor did not answer within ${err.timeout} s`,
+    });
+  }
+  if (err instanceof WaitTimeout) {
+    return new VdsmError(VdsmCode.GeneralException, BASE[VdsmCode.GeneralException]!, {
+      reason: `no worker came free within ${err.waited} s: earlier calls to the hypervisor are not answered`,
     });
   }
   const reason = err instanceof LibvirtError ? `${err.message} (${err.codeName})` : err instanceof Error ? err.message : String(err);

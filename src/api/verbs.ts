@@ -1,6 +1,9 @@
 /**
  * Runs libvirt work for a verb on the rpc executor, with the verb timeout, and unwraps the
- * outcome into a value or a vdsm error (`code` is the verb's own, e.g. createErr).
+ * outcome into a value or a vdsm error (`code` is the verb's own, e.g. createErr). The wait for
+ * a worker is bounded too, by two timeouts: time enough for a stuck worker ahead to be discarded
+ * and replaced, and with every worker stuck on a hung libvirtd (max_workers reached) the verb is
+ * answered then, rather than whenever a stuck call comes back.
  */
 import type { TaskSpec } from '../concurrency/index.js';
 import { workerFile } from '../paths.js';
@@ -10,7 +13,7 @@ import { toVdsmError } from './errors.js';
 
 export async function onWorker<T>(ctx: ApiContext, task: TaskSpec, vmId?: string, code?: number): Promise<T> {
   try {
-    return await ctx.rpc.dispatch<T>(task, { timeout: ctx.verbTimeout, discard: true });
+    return await ctx.rpc.dispatch<T>(task, { timeout: ctx.verbTimeout, discard: true, startWithin: 2 * ctx.verbTimeout });
   } catch (err) {
     throw toVdsmError(err, vmId, code);
   }

@@ -6,6 +6,8 @@
  * - InvalidValue: a bad period for an Operation, reported at start() as vdsm does.
  * - TaskTimeout: a discardable task ran past its timeout; its worker was discarded. vdsm never
  *   tells anyone; we reject the caller's promise with it, so callers and Operations learn of it.
+ * - WaitTimeout: a task dispatched with `startWithin` found no worker in that time (every worker
+ *   busy or stuck, none may be added). vdsm's tasks wait in the queue for ever.
  */
 
 export interface ResourceExhaustedContext {
@@ -66,5 +68,16 @@ export class TaskTimeout extends Error {
     super(`${task} timed out after ${timeout}s on ${worker}; the worker was discarded`);
     this.timeout = timeout;
     this.worker = worker;
+  }
+}
+
+export class WaitTimeout extends Error {
+  override readonly name = 'WaitTimeout';
+  /** seconds */
+  readonly waited: number;
+
+  constructor(task: string, waited: number) {
+    super(`${task} found no free worker within ${waited}s`);
+    this.waited = waited;
   }
 }

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { getLogger, type Logger } from '../log.js';
-import { AlreadyStarted, NotRunning, ResourceExhausted, TaskTimeout } from './errors.js';
+import { AlreadyStarted, NotRunning, ResourceExhausted, TaskTimeout, WaitTimeout } from './errors.js';
 import type { TaskDispatcher } from './dispatcher.js';
 import type { Scheduler } from './scheduler.js';
 import { Task, type DispatchOptions, type Settled, type TaskSpec } from './task.js';
@@ -215,7 +215,24 @@ export class Executor implements TaskDispatcher {
     }
     this.counters.dispatched++;
     this.handOff();
+    // Still queued after the hand-off (the oldest go first, so this one is among them): watch its wait.
+    if (task.startWithin !== undefined && this.queue.length > 0) this.armWait(task, task.startWithin);
     return task.promise;
+  }
+
+  /** A task with `startWithin` that no worker took by then leaves the queue, rejected. */
+  private armWait(task: Task<any>, seconds: number): void {
+    const expire = (): void => {
+      if (!this.queue.remove(task)) return; // a worker took it, or stop() drained the queue
+      this.counters.dropped++;
+      this.log.warn({ task: task.label, waited: seconds }, 'Task found no free worker in time: %s', String(this));
+      task.reject(new WaitTimeout(task.label, seconds));
+    };
+    try {
+      this.scheduler.schedule(seconds, expire);
+    } catch (err) {
+      this.log.error({ err }, 'Cannot watch %s for its wait', String(task));
+    }
   }
 
   /**

@@ -28,5 +28,6 @@ export {
   NotRunning,
   ResourceExhausted,
   TaskTimeout,
+  WaitTimeout,
   type ResourceExhaustedContext,
 } from './errors.js';

@@ -39,6 +39,18 @@ export class TaskQueue<T> {
     return item;
   }
 
+  /** Takes `item` out wherever it waits; false when it is not queued. */
+  remove(item: T): boolean {
+    const size = this.buffer.length;
+    let i = 0;
+    while (i < this.count && this.buffer[(this.head + i) % size] !== item) i++;
+    if (i === this.count) return false;
+    for (; i < this.count - 1; i++) this.buffer[(this.head + i) % size] = this.buffer[(this.head + i + 1) % size];
+    this.buffer[(this.head + this.count - 1) % size] = undefined;
+    this.count--;
+    return true;
+  }
+
   /** Empties the queue and returns what it held, oldest first. */
   drain(): T[] {
     const items: T[] = [];

@@ -27,6 +27,11 @@ export interface DispatchOptions<R = unknown> {
   discard?: boolean;
   /** Receives the result (or error) of a task that was discarded on timeout, when it finally comes. */
   onLate?: (outcome: Settled<R>) => void;
+  /**
+   * Seconds from dispatch within which a worker must take the task; a task still waiting then
+   * leaves the queue and rejects with WaitTimeout. Undefined: it waits as long as it takes (vdsm).
+   */
+  startWithin?: number;
 }
 
 export class Task<R = unknown> {
@@ -34,6 +39,7 @@ export class Task<R = unknown> {
   readonly timeout: number | null;
   readonly discard: boolean;
   readonly onLate: ((outcome: Settled<R>) => void) | undefined;
+  readonly startWithin: number | undefined;
   readonly promise: Promise<R>;
   /** performance.now() when a worker started the task. */
   startedAt: number | null = null;
@@ -47,6 +53,7 @@ export class Task<R = unknown> {
     this.timeout = options.timeout ?? null;
     this.discard = options.discard ?? true;
     this.onLate = options.onLate;
+    this.startWithin = options.startWithin;
     this.promise = new Promise<R>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;

@@ -305,6 +305,17 @@ describe('a libvirt verb stuck at daemon level, on a real libvirtd that stops an
     expect(daemon.child.exitCode).toBeNull();
   }, 30_000);
 
+  it('still frozen, every worker stuck at max_workers: a verb is answered within two timeouts, not left waiting', async () => {
+    const t0 = Date.now();
+    const r = await setMemory(3072);
+    expect(r.ok).toBe(false);
+    expect(r.error?.code).toBe(100);
+    expect(`${r.error?.message} ${JSON.stringify(r.error)}`).toMatch(new RegExp(`no worker came free within ${2 * WORKER_TIMEOUT_S} s`));
+    expect(r.at - t0).toBeGreaterThanOrEqual(2 * WORKER_TIMEOUT_S * 1000 - 200);
+    expect(r.at - t0).toBeLessThan(2 * WORKER_TIMEOUT_S * 1000 + 3000);
+    expect((await rpcHealth()).queued).toBe(0);
+  }, 20_000);
+
   it('unfrozen: the stuck calls return, their threads leave, the verb waiting for a thread is served, verbs work again', async () => {
     // Every rpc thread is stuck: a verb now waits for one (its timeout counts once it has one).
     const waiting = setMemory(2048);

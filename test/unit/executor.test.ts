@@ -3,9 +3,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stat } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { AlreadyStarted, NotRunning, ResourceExhausted, TaskTimeout } from '../../src/concurrency/errors.js';
+import { AlreadyStarted, NotRunning, ResourceExhausted, TaskTimeout, WaitTimeout } from '../../src/concurrency/errors.js';
 import { Executor, type ExecutorOptions } from '../../src/concurrency/executor.js';
 import { Scheduler } from '../../src/concurrency/scheduler.js';
+import { TaskQueue } from '../../src/concurrency/task-queue.js';
 import { Task, type Settled } from '../../src/concurrency/task.js';
 import {
   Fifos,
@@ -275,6 +276,59 @@ describe('Task (vdsm ExecutorTaskTests)', () => {
   it('E18 repr of a discardable task starts with "<Task discardable"', () => {
     expect(String(new Task({ name: 'noop' }, { timeout: null, discard: true }))).toMatch(/^<Task discardable noop timeout=null, duration=0.00>$/);
     expect(String(new Task({ name: 'noop' }, { discard: false }))).toMatch(/^<Task noop /);
+  });
+});
+
+describe('TaskQueue.remove', () => {
+  it('takes an item out from anywhere, across the wrap of the ring, keeping the others in order', () => {
+    const q = new TaskQueue<number>('q', 100);
+    for (let i = 0; i < 12; i++) q.push(i);
+    for (let i = 0; i < 10; i++) q.shift(); // head near the end of the 16-slot ring
+    for (let i = 12; i < 22; i++) q.push(i); // wraps around
+    expect(q.remove(15)).toBe(true);
+    expect(q.remove(10)).toBe(true);
+    expect(q.remove(21)).toBe(true);
+    expect(q.remove(99)).toBe(false);
+    expect([...q]).toEqual([11, 12, 13, 14, 16, 17, 18, 19, 20]);
+    expect(q.length).toBe(9);
+    q.push(30);
+    expect(q.drain()).toEqual([11, 12, 13, 14, 16, 17, 18, 19, 20, 30]);
+  });
+});
+
+describe('Executor: a bounded wait for a worker (startWithin)', () => {
+  it('with every worker stuck at max_workers, a task with startWithin leaves the queue in time; one without waits (vdsm)', async () => {
+    const exec = executor('test', 2, 10, 2);
+    exec.start();
+    const paths = [fifos.make(), fifos.make()];
+    for (const path of paths) exec.dispatch({ name: 'readFifo', args: path }, { timeout: 0.1 }).catch(() => {});
+    await waitFor(() => exec.state().discarded === 2, 10_000, 'both workers discarded');
+    const t0 = performance.now();
+    const bounded = track(exec.dispatch({ name: 'echo', args: 'bounded' }, { startWithin: 0.5 }));
+    const patient = track(exec.dispatch({ name: 'echo', args: 'patient' }));
+    await waitFor(() => bounded.settled, 5000, 'the bounded wait to end');
+    const waited = performance.now() - t0;
+    expect(bounded.error).toBeInstanceOf(WaitTimeout);
+    expect((bounded.error as WaitTimeout).message).toMatch(/found no free worker within 0.5s/);
+    expect(waited).toBeGreaterThanOrEqual(450);
+    expect(waited).toBeLessThan(3000);
+    expect(patient.settled).toBe(false);
+    expect(exec.state().queued).toBe(1);
+    expect(log.messages().some((m) => m.startsWith('Task found no free worker in time'))).toBe(true);
+
+    fifos.release(paths[0]!);
+    await waitFor(() => patient.settled, 10_000, 'the patient task, once a stuck call returned');
+    expect(patient.value).toBe('patient');
+  });
+
+  it('a task with startWithin that a worker takes in time runs as any other', async () => {
+    const exec = executor('test', 1, 10, 1);
+    exec.start();
+    const first = exec.dispatch<Timed>({ name: 'timed', args: { ms: 200, id: 1 } });
+    const second = exec.dispatch<Timed>({ name: 'timed', args: { ms: 10, id: 2 } }, { startWithin: 5 });
+    expect((await first).id).toBe(1);
+    expect((await second).id).toBe(2);
+    expect(exec.state().counters.dropped).toBe(0);
   });
 });
 
