@@ -82,7 +82,8 @@ async function client(port: number): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, vms: { type: 'string', default: '1000' } } });
   const seconds = Number(values.seconds);
-  const host = writeTestHost({ dir: mkdtempSync(join(tmpdir(), 'hostvisor-bench-')), domains: Number(values.vms) });
+  const dir = mkdtempSync(join(tmpdir(), 'hostvisor-bench-'));
+  const host = writeTestHost({ dir, domains: Number(values.vms) });
   setLogLevel('warn');
   // The test driver's share: what opening the host costs before any of the daemon exists.
   const rssBefore = process.memoryUsage().rss;
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
     flags: {
       'libvirt.uri': host.uri,
       'addresses.management_port': '0',
+      // The generated channels are there (no agent listens): the daemon's usual retries, not refusals.
+      'guest_agent.channels_dir': dir,
       'vars.vm_sample_interval': '1',
       'vars.host_sample_stats_interval': '1',
       'metrics.enabled': 'false',
