@@ -6,9 +6,9 @@
  * clients are served meanwhile. A body as slow but complete in time is served, and on a kept-alive
  * connection the deadline counts from the start of each request, not of the connection.
  */
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { RawClient as Raw } from '../helpers/raw-client.js';
 
 const HEADER_TIMEOUT_S = 1;
 const REQUEST_TIMEOUT_S = 3;
@@ -17,53 +17,6 @@ const IDLE_TIMEOUT_S = 30;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const PING = '<?xml version="1.0"?><methodCall><methodName>ping</methodName><params/></methodCall>';
-
-/** A raw TCP client that records what it reads and when it was closed. */
-class Raw {
-  text = '';
-  closedAt: number | undefined;
-  readonly closed: Promise<void>;
-  private constructor(readonly socket: net.Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (d: string) => (this.text += d));
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) =>
-      socket.on('close', () => {
-        this.closedAt = Date.now();
-        resolve();
-      }),
-    );
-  }
-
-  static open(port: number): Promise<Raw> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(new Raw(s)));
-      s.once('error', reject);
-    });
-  }
-
-  /** Complete HTTP responses read so far (heads and bodies with Content-Length). */
-  responses(): string[] {
-    const out: string[] = [];
-    let rest = this.text;
-    for (;;) {
-      const end = rest.indexOf('\r\n\r\n');
-      if (end === -1) return out;
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(rest.slice(0, end))?.[1] ?? 0);
-      if (rest.length < end + 4 + length) return out;
-      out.push(rest.slice(0, end + 4 + length));
-      rest = rest.slice(end + 4 + length);
-    }
-  }
-
-  async until(check: () => boolean, ms: number, what: string): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; read so far: ${JSON.stringify(this.text.slice(0, 300))}`);
-      await sleep(10);
-    }
-  }
-}
 
 function postHead(path: string, length: number, keepAlive = false): string {
   return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${length}\r\n${keepAlive ? '' : 'Connection: close\r\n'}\r\n`;

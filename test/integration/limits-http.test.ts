@@ -8,64 +8,17 @@
  * - [http] idle_timeout: a keep-alive connection is kept between requests, and closed once idle
  *   that long.
  */
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { encodeFrame } from '../../src/net/stomp/encoder.js';
 import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { RawClient as Raw } from '../helpers/raw-client.js';
 
 const WS_MAX = 4096;
 const HEADER_TIMEOUT_S = 1;
 const IDLE_TIMEOUT_S = 2;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A raw TCP client that records what it reads and when it was closed. */
-class Raw {
-  text = '';
-  closedAt: number | undefined;
-  readonly closed: Promise<void>;
-  private constructor(readonly socket: net.Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (d: string) => (this.text += d));
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) =>
-      socket.on('close', () => {
-        this.closedAt = Date.now();
-        resolve();
-      }),
-    );
-  }
-
-  static open(port: number): Promise<Raw> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(new Raw(s)));
-      s.once('error', reject);
-    });
-  }
-
-  async until(check: () => boolean, ms: number, what: string): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; read so far: ${JSON.stringify(this.text.slice(0, 200))}`);
-      await sleep(10);
-    }
-  }
-
-  /** Complete HTTP responses read so far (heads and bodies with Content-Length). */
-  responses(): number {
-    let n = 0;
-    let rest = this.text;
-    for (;;) {
-      const end = rest.indexOf('\r\n\r\n');
-      if (end === -1) return n;
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(rest.slice(0, end))?.[1] ?? 0);
-      if (rest.length < end + 4 + length) return n;
-      rest = rest.slice(end + 4 + length);
-      n++;
-    }
-  }
-}
 
 function openWs(port: number, protocol: string): Promise<WebSocket> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/jsonrpc`, protocol);
@@ -185,14 +138,14 @@ describe('HTTP and WebSocket limits against the running daemon', () => {
     const c = await Raw.open(port);
     const get = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
     c.socket.write(get);
-    await c.until(() => c.responses() === 1, 5000, 'the first answer');
+    await c.until(() => c.responses().length === 1, 5000, 'the first answer');
     expect(c.text).toMatch(/^HTTP\/1\.1 (200|503) /);
     expect(c.text).toMatch(/\r\nConnection: keep-alive\r\n/i);
     // Idle for half the timeout: still open, and a second request is served on it.
     await sleep((IDLE_TIMEOUT_S * 1000) / 2);
     expect(c.closedAt).toBeUndefined();
     c.socket.write(get);
-    await c.until(() => c.responses() === 2, 5000, 'the second answer');
+    await c.until(() => c.responses().length === 2, 5000, 'the second answer');
     const idleFrom = Date.now();
     // Now idle for good: closed by the daemon once the timeout runs out.
     await Promise.race([c.closed, sleep(IDLE_TIMEOUT_S * 1000 + 5000)]);
@@ -200,7 +153,7 @@ describe('HTTP and WebSocket limits against the running daemon', () => {
     const idle = c.closedAt! - idleFrom;
     expect(idle).toBeGreaterThanOrEqual(IDLE_TIMEOUT_S * 1000 - 200);
     expect(idle).toBeLessThan(IDLE_TIMEOUT_S * 1000 + 4000);
-    expect(c.responses()).toBe(2);
+    expect(c.responses()).toHaveLength(2);
     await stillServes();
   });
 
