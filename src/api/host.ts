@@ -7,6 +7,7 @@ import type { Method } from '../rpc/method-table.js';
 import { RawJson } from '../rpc/raw-json.js';
 import { formatVersion } from '../virt/libvirt/index.js';
 import type { ApiContext } from './context.js';
+import { sharedWhileRunning } from './shared-while-running.js';
 
 /** vdsm's level names (Python logging) onto pino's. */
 const LEVELS: Record<string, LogLevel> = {
@@ -88,6 +89,9 @@ async function allVmStats(ctx: ApiContext): Promise<RawJson> {
 }
 
 export function hostMethods(ctx: ApiContext): Method[] {
+  // Two engines (or one engine's retries) asking together get one answer, built once: built
+  // separately, their slices would run back to back in the same turn of the event loop.
+  const allStats = sharedWhileRunning(() => allVmStats(ctx));
   return [
     { name: 'Host.getCapabilities', params: [], handler: () => capabilities(ctx) },
     { name: 'Host.getStats', params: [], handler: () => ctx.host.stats(ctx.registry.counts()) },
@@ -109,7 +113,7 @@ export function hostMethods(ctx: ApiContext): Method[] {
     {
       name: 'Host.getAllVmStats',
       params: [],
-      handler: () => allVmStats(ctx),
+      handler: allStats,
     },
     {
       name: 'Host.setLogLevel',
