@@ -77,7 +77,7 @@ export const schema = {
   rpc: {
     worker_threads: int(8, 'worker threads of the rpc executor (libvirt verbs)', 1),
     tasks_per_worker: int(10, 'queued tasks per rpc worker before ResourceExhausted', 1),
-    worker_timeout: seconds(60, 'time after which a blocked rpc verb is reported', 0.01),
+    worker_timeout: seconds(60, 'time after which a verb stuck in libvirt is answered with an error and its worker replaced; a verb waits at most twice this for a worker', 0.01),
     max_workers: int(30, 'most threads of the rpc executor, stuck ones included', 1),
   },
   sampling: {

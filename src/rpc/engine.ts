@@ -47,7 +47,7 @@ export class EncodedReply {
 }
 
 /** An answer's text in pieces (see EncodedReply). */
-type Pieces = readonly string[];
+export type Pieces = readonly string[];
 
 export interface EngineOptions {
   log?: Logger;
@@ -91,7 +91,7 @@ export class JsonRpcEngine {
       message = JSON.parse(body);
     } catch {
       this.logFor(ctx).info({ peer: ctx.peer }, 'request is not JSON');
-      return new EncodedReply([errorResponse(null, new ParseError())], true);
+      return new EncodedReply(errorResponse(null, new ParseError()), true);
     }
     if (!Array.isArray(message)) {
       const single = this.answer(message, ctx);
@@ -100,7 +100,7 @@ export class JsonRpcEngine {
       return single.then((pieces) => (pieces === NO_REPLY ? NO_REPLY : reply(pieces)));
     }
     if (message.length === 0) {
-      return new EncodedReply([errorResponse(null, new InvalidRequestError([], 'request batch is empty'))], true);
+      return new EncodedReply(errorResponse(null, new InvalidRequestError([], 'request batch is empty')), true);
     }
     const answers = message.map((m) => this.answer(m, ctx));
     if (answers.some((a) => a instanceof Promise)) return Promise.all(answers).then(joinBatch);
@@ -110,11 +110,11 @@ export class JsonRpcEngine {
   /** One element: its encoded response, or undefined for a notification. Sync when it can be. */
   private answer(req: unknown, ctx: RequestContext): Pieces | undefined | Promise<Pieces | undefined> {
     if (req === null || typeof req !== 'object' || Array.isArray(req)) {
-      return [errorResponse(null, new InvalidRequestError(req, 'request is not an object'))];
+      return errorResponse(null, new InvalidRequestError(req, 'request is not an object'));
     }
     const r = req as Record<string, unknown>;
     const invalid = invalidReason(r);
-    if (invalid !== undefined) return [errorResponse(null, new InvalidRequestError(r, invalid))];
+    if (invalid !== undefined) return errorResponse(null, new InvalidRequestError(r, invalid));
     const method = r['method'] as string;
     // A null id is treated as a notification: the engine takes a null-id message without `error`
     // for an event, so answering it would confuse it.
@@ -123,12 +123,12 @@ export class JsonRpcEngine {
     const call = new Call(method, ctx, this.log);
 
     if (!this.isReady()) {
-      return notification ? NO_REPLY : [errorResponse(id, new RecoveringError())];
+      return notification ? NO_REPLY : errorResponse(id, new RecoveringError());
     }
     const entry = this.methods.get(method);
     if (entry === undefined) {
       if (this.log.isLevelEnabled('info')) call.log.info({ peer: ctx.peer }, 'no such method');
-      return notification ? NO_REPLY : [errorResponse(id, new MethodNotFoundError(method))];
+      return notification ? NO_REPLY : errorResponse(id, new MethodNotFoundError(method));
     }
     let result: unknown;
     const t0 = this.onCall === undefined ? 0 : performance.now();
@@ -162,7 +162,7 @@ export class JsonRpcEngine {
       call.log.error({ err }, 'result cannot be encoded as JSON');
       const rpcErr = toRpcError(err);
       this.observe(call.method, t0, rpcErr.code);
-      return [errorResponse(id, rpcErr)];
+      return errorResponse(id, rpcErr);
     }
   }
 
@@ -171,7 +171,7 @@ export class JsonRpcEngine {
     this.observe(call.method, t0, rpcErr.code);
     if (err instanceof RpcError) call.log.info({ id, code: rpcErr.code, error: rpcErr.message }, 'call failed');
     else call.log.error({ id, err }, 'call failed with an unexpected error');
-    return notification ? NO_REPLY : [errorResponse(id, rpcErr)];
+    return notification ? NO_REPLY : errorResponse(id, rpcErr);
   }
 
   private observe(method: string, t0: number, errorCode?: number): void {
@@ -235,8 +235,8 @@ export function resultResponse(id: Id, result: unknown): Pieces {
   return [`${head}${encoded}}`];
 }
 
-export function errorResponse(id: Id, err: RpcError): string {
-  return `{"jsonrpc":"2.0","id":${encodeId(id)},"error":{"code":${err.code},"message":${JSON.stringify(err.message)}}}`;
+export function errorResponse(id: Id, err: RpcError): Pieces {
+  return [`{"jsonrpc":"2.0","id":${encodeId(id)},"error":{"code":${err.code},"message":${JSON.stringify(err.message)}}}`];
 }
 
 /** What JSON.stringify would escape in a string: quote, backslash, controls, surrogates. */

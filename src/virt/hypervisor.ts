@@ -84,7 +84,13 @@ export class Hypervisor implements Part {
       host = await this.connection.openAsync();
       // An abort here is followed by stop(), which undoes the rest.
       if (signal.aborted) return;
-      this.unsubscribe = this.connection.subscribe((event) => this.dispatch(event));
+      const unsubscribe = await this.connection.subscribe((event) => this.dispatch(event));
+      // A stop while registering found nothing to give back yet: give it back now.
+      if (this.stopped) {
+        await unsubscribe();
+        return;
+      }
+      this.unsubscribe = unsubscribe;
     } catch (err) {
       // The lifecycle does not stop a part whose start failed: undo what was done.
       await this.stop();

@@ -35,7 +35,7 @@ const script = `
       }
       if (i % 1000 === 0) {
         const holder = new LibvirtConnection(host.uri);
-        holder.subscribe(() => {})();
+        await (await holder.subscribe(() => {}))();
         holder.close();
         await new Promise((r) => setImmediate(r));
       }

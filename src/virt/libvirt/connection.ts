@@ -230,12 +230,12 @@ export class LibvirtConnection {
    * Delivers this connection's domain events (and its drops and reopens) to `listener` on the
    * calling thread, in order. Needs the event loop running (startEventLoop). The subscription
    * survives reopening. Listeners should not throw (a throw becomes a process warning).
-   * Returns the function that unsubscribes: deliveries stop at once, and its promise settles when
-   * libvirt has the callbacks back (a call made on libuv's thread pool, which a hung libvirtd may
-   * never answer).
+   * Registering and giving back are calls to libvirtd, made on libuv's thread pool (a hung libvirtd
+   * may never answer them). Resolves to the function that unsubscribes: deliveries stop at once,
+   * and its promise settles when libvirt has the callbacks back.
    */
-  subscribe(listener: (event: LibvirtEvent) => void): () => Promise<void> {
-    const subscription = native.subscribe(this.handle, (raw) => {
+  async subscribe(listener: (event: LibvirtEvent) => void): Promise<() => Promise<void>> {
+    const subscription = await native.subscribe(this.handle, (raw) => {
       try {
         listener(decodeEvent(raw));
       } catch (err) {

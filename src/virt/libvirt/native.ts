@@ -43,7 +43,6 @@ export interface NativeConnection {
 }
 
 export interface NativeSubscription {
-  close(): void;
   /** Stops deliveries at once; gives the callbacks back to libvirt on libuv's thread pool. */
   closeAsync(): Promise<void>;
 }
@@ -101,7 +100,8 @@ export interface NativeAddon {
   /** sd_notify(3): false when not run by systemd. */
   sdNotify(state: string): boolean;
 
-  subscribe(c: C, callback: (event: RawEvent) => void): NativeSubscription;
+  /** Registers for the connection's domain events on libuv's thread pool. */
+  subscribe(c: C, callback: (event: RawEvent) => void): Promise<NativeSubscription>;
   startEventLoop(): void;
   stopEventLoop(timeoutMs: number): boolean;
   eventLoopRunning(): boolean;

@@ -2,6 +2,7 @@
 // domain events of a connection. A Subscription gives its callbacks back on close(), or when
 // its thread's environment goes away.
 #include <memory>
+#include <optional>
 
 #include "event_loop.h"
 #include "event_sink.h"
@@ -15,9 +16,7 @@ namespace {
 class SubscriptionWrap : public Napi::ObjectWrap<SubscriptionWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Subscription",
-                       {InstanceMethod<&SubscriptionWrap::Close>("close"),
-                        InstanceMethod<&SubscriptionWrap::CloseAsync>("closeAsync")});
+    return DefineClass(env, "Subscription", {InstanceMethod<&SubscriptionWrap::CloseAsync>("closeAsync")});
   }
 
   explicit SubscriptionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SubscriptionWrap>(info) {}
@@ -29,11 +28,6 @@ class SubscriptionWrap : public Napi::ObjectWrap<SubscriptionWrap> {
   }
 
  private:
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    Unsubscribe();
-    return info.Env().Undefined();
-  }
-
   // Deliveries stop at once; giving the callbacks back to libvirt happens off this thread.
   Napi::Value CloseAsync(const Napi::CallbackInfo& info) {
     if (!sink_) return OffThread(info.Env(), "hostvisor:libvirt-unsubscribe", [] {});
@@ -61,7 +55,44 @@ void SinkFinalized(Napi::Env, std::shared_ptr<EventSink>* box, std::nullptr_t*) 
   delete box;
 }
 
-// (conn, callback) → Subscription
+// Registers the sink's callbacks with libvirt off the JS thread (a call to libvirtd, which may
+// hang), then hands the Subscription over on it.
+class SubscribeWorker : public Napi::AsyncWorker {
+ public:
+  SubscribeWorker(Napi::Env env, std::shared_ptr<SharedConnection> shared, std::shared_ptr<EventSink> sink)
+      : Napi::AsyncWorker(env, "hostvisor:libvirt-subscribe"), deferred_(Napi::Promise::Deferred::New(env)),
+        shared_(std::move(shared)), sink_(std::move(sink)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      shared_->Subscribe(sink_);
+    } catch (const LibvirtFailure& f) {
+      failure_ = f;
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (failure_) {
+      sink_->Release();
+      deferred_.Reject(ToJsError(env, *failure_).Value());
+      return;
+    }
+    Napi::Object obj = Data(env).subscriptionClass.New({});
+    SubscriptionWrap::Unwrap(obj)->Attach(std::move(shared_), std::move(sink_));
+    deferred_.Resolve(obj);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<SharedConnection> shared_;
+  std::shared_ptr<EventSink> sink_;
+  std::optional<LibvirtFailure> failure_;
+};
+
+// (conn, callback) → Promise<Subscription>
 Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<SharedConnection> shared = ConnectionArg(info, 0)->shared_from_this();
@@ -73,15 +104,10 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   // Events must not keep the process alive: the daemon's own lifecycle decides when it ends.
   tsfn.Unref(env);
   sink->Attach(tsfn);
-  try {
-    shared->Subscribe(sink);
-  } catch (...) {
-    sink->Release();
-    throw;
-  }
-  Napi::Object obj = Data(env).subscriptionClass.New({});
-  SubscriptionWrap::Unwrap(obj)->Attach(std::move(shared), std::move(sink));
-  return obj;
+  auto* worker = new SubscribeWorker(env, std::move(shared), std::move(sink));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 Napi::Value StartLoop(const Napi::CallbackInfo& info) {
