@@ -188,7 +188,6 @@ export class JsonRpcEngine {
   }
 }
 
-
 function invalidReason(r: Record<string, unknown>): string | undefined {
   if (r['jsonrpc'] !== '2.0') return 'Wrong protocol version';
   if (typeof r['method'] !== 'string') return 'missing method header in method';

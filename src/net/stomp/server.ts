@@ -154,7 +154,6 @@ export class StompServer implements StompRouter, ProtocolHandler {
     for (const sub of subs) sub.conn.writeMessage(sub, event.bytes);
   }
 
-
   private request(conn: StompConnection, frame: Frame): void {
     const replyTo = frame.headers.get('reply-to');
     const flowId = frame.headers.get('ovirtCorrelationId');
