@@ -24,6 +24,7 @@ import { MethodRegistry } from '../src/api/method-registry.js';
 import { LegacyXmlRpc } from '../src/api/xmlrpc-legacy.js';
 import { loadConfig } from '../src/config/load.js';
 import { createFront } from '../src/net/front.js';
+import { LoadWindow } from './load-window.js';
 
 type Kind = 'xmlrpc' | 'ws' | 'stomp';
 
@@ -74,9 +75,7 @@ interface Conn {
 }
 
 async function runClient(spec: RunSpec): Promise<RunResult> {
-  const latencies: number[] = [];
-  let measuring = false;
-  let stopping = false;
+  const window = new LoadWindow();
   let failures = 0;
   const done: Promise<void>[] = [];
 
@@ -88,7 +87,7 @@ async function runClient(spec: RunSpec): Promise<RunResult> {
         let conn: Conn | undefined;
         const fill = (): void => {
           if (conn === undefined) return;
-          if (stopping) {
+          if (window.stopping) {
             if (sentAt.size === 0) conn.close();
             return;
           }
@@ -104,7 +103,7 @@ async function runClient(spec: RunSpec): Promise<RunResult> {
         const answered = (n: number, ok: boolean): void => {
           const t0 = sentAt.get(n);
           if (t0 === undefined || !ok) failures++;
-          else if (measuring) latencies.push(performance.now() - t0);
+          else window.record(performance.now() - t0);
           sentAt.delete(n);
         };
         const ended = (): void => {
@@ -119,22 +118,7 @@ async function runClient(spec: RunSpec): Promise<RunResult> {
     );
   }
 
-  await sleep(spec.warmupSeconds * 1000);
-  measuring = true;
-  const t0 = performance.now();
-  await sleep(spec.seconds * 1000);
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  stopping = true;
-  await Promise.race([Promise.all(done), sleep(10_000)]);
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    failures,
-    seconds: elapsed,
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
-  };
+  return { ...(await window.run(spec.warmupSeconds, spec.seconds, done)), failures };
 }
 
 type Answered = (n: number, ok: boolean) => void;
@@ -223,10 +207,6 @@ function openStomp(port: number, c: number, answered: Answered, fill: () => void
     send: (ns) => socket.write(ns.map((n) => stompRequest(c, n)).join('')),
     close: () => socket.end(),
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import { hostConnectivityMethods } from '../src/api/host-connectivity.js';
 import { MethodRegistry } from '../src/api/method-registry.js';
 import { loadConfig } from '../src/config/load.js';
 import { createFront, type Front } from '../src/net/front.js';
+import { LoadWindow } from './load-window.js';
 
 interface RunSpec {
   kind: 'stomp' | 'echo';
@@ -49,9 +50,7 @@ function requestFrame(conn: number, n: number): string {
 // Load generator (worker thread)
 
 async function runClient(spec: RunSpec): Promise<RunResult> {
-  const latencies: number[] = [];
-  let measuring = false;
-  let stopping = false;
+  const window = new LoadWindow();
   let failures = 0;
   let responseBytes = 0;
   const requestBytes = Buffer.byteLength(requestFrame(0, 0));
@@ -70,7 +69,7 @@ async function runClient(spec: RunSpec): Promise<RunResult> {
         let connected = spec.kind === 'echo';
 
         const fill = (): void => {
-          if (stopping) {
+          if (window.stopping) {
             if (outstanding === 0) socket.end();
             return;
           }
@@ -95,11 +94,11 @@ async function runClient(spec: RunSpec): Promise<RunResult> {
             if (t0 === undefined || frame.indexOf('"result":true') === -1) failures++;
             else {
               sentAt.delete(n);
-              if (measuring) latencies.push(now - t0);
+              window.record(now - t0);
             }
           } else {
             const t0 = fifo.shift()!;
-            if (measuring) latencies.push(now - t0);
+            window.record(now - t0);
           }
           outstanding--;
         };
@@ -127,7 +126,7 @@ async function runClient(spec: RunSpec): Promise<RunResult> {
               }
               fill();
             } else {
-              if (measuring) responseBytes = end + 1 - pos;
+              if (window.measuring) responseBytes = end + 1 - pos;
               answered(buf.subarray(pos, end));
             }
             pos = end + 1;
@@ -144,29 +143,9 @@ async function runClient(spec: RunSpec): Promise<RunResult> {
     );
   }
 
-  await sleep(spec.warmupSeconds * 1000);
-  measuring = true;
-  const t0 = performance.now();
-  await sleep(spec.seconds * 1000);
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  stopping = true;
   // Every request still outstanding must be answered; what is not within 10 s counts as failed.
-  await Promise.race([Promise.all(done), sleep(10_000)]);
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    failures,
-    seconds: elapsed,
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
-    requestBytes,
-    responseBytes,
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  const measured = await window.run(spec.warmupSeconds, spec.seconds, done);
+  return { ...measured, failures, requestBytes, responseBytes };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { hostConnectivityMethods } from '../../src/api/host-connectivity.js';
 import { MethodRegistry } from '../../src/api/method-registry.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
 import { createFront, type Front } from '../../src/net/front.js';
 import type { Frame } from '../../src/net/stomp/frame.js';
 import { FrameParser } from '../../src/net/stomp/parser.js';
@@ -18,9 +19,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** flags: `section.key` → raw value, over the test defaults (loopback, port 0, short timeouts). */
-export async function startFront(flags: Record<string, string> = {}, methods: Method[] = []): Promise<Running> {
-  const { config } = loadConfig({
+/** The config of a test front. flags: `section.key` → raw value, over the test defaults
+ * (loopback, port 0, short timeouts). */
+export function frontConfig(flags: Record<string, string> = {}): Config {
+  return loadConfig({
     env: {},
     flags: {
       'addresses.management_ip': '127.0.0.1',
@@ -29,7 +31,12 @@ export async function startFront(flags: Record<string, string> = {}, methods: Me
       'tls.handshake_timeout': '2',
       ...flags,
     },
-  });
+  }).config;
+}
+
+/** A front on the test config with Host.ping2, Host.confirmConnectivity and `methods`. */
+export async function startFront(flags: Record<string, string> = {}, methods: Method[] = []): Promise<Running> {
+  const config = frontConfig(flags);
   const table = new MethodRegistry().register(...hostConnectivityMethods, ...methods);
   const front = createFront(config, table, { log: silent });
   await front.acceptor.start(new AbortController().signal);

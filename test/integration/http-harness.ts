@@ -6,11 +6,10 @@ import { Registry } from 'prom-client';
 import { hostConnectivityMethods } from '../../src/api/host-connectivity.js';
 import { MethodRegistry } from '../../src/api/method-registry.js';
 import { LegacyXmlRpc } from '../../src/api/xmlrpc-legacy.js';
-import { loadConfig } from '../../src/config/load.js';
 import { createFront, type Front } from '../../src/net/front.js';
 import type { HealthSnapshot } from '../../src/net/http/health.js';
 import type { Method } from '../../src/rpc/method-table.js';
-import { silent } from './front-harness.js';
+import { frontConfig, silent } from './front-harness.js';
 
 export interface HttpRunning {
   front: Front;
@@ -29,16 +28,7 @@ export const healthySnapshot = (): HealthSnapshot => ({
 });
 
 export async function startHttpFront(flags: Record<string, string> = {}, methods: Method[] = []): Promise<HttpRunning> {
-  const { config } = loadConfig({
-    env: {},
-    flags: {
-      'addresses.management_ip': '127.0.0.1',
-      'addresses.management_port': '0',
-      'acceptor.detection_timeout': '2',
-      'tls.handshake_timeout': '2',
-      ...flags,
-    },
-  });
+  const config = frontConfig(flags);
   const table = new MethodRegistry().register(...hostConnectivityMethods, ...methods);
   const registry = new Registry();
   const health = { snapshot: healthySnapshot() };

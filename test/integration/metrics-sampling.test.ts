@@ -19,13 +19,14 @@ import { StatsdSink } from '../../src/metrics/statsd.js';
 import { workerFile } from '../../src/paths.js';
 import { HostMonitor } from '../../src/virt/host/monitor.js';
 import { writeTestHost, type TestHost } from '../../src/virt/libvirt/testhost.js';
-import { VmRegistry } from '../../src/virt/registry.js';
+import type { VmRegistry } from '../../src/virt/registry.js';
 import { StatsCache } from '../../src/virt/sampling/stats-cache.js';
 import type { VmSample } from '../../src/virt/sampling/vm-sample.js';
 import { VmSampler } from '../../src/virt/sampling/vm-sampler.js';
 import { vmStats, type DiskStats, type NicStats } from '../../src/virt/vm-stats.js';
 import type { Vm } from '../../src/virt/vm.js';
 import { udpCollector, type UdpCollector } from './metrics-harness.js';
+import { registryOf } from '../helpers/test-host-registry.js';
 
 const TIMEOUT = 7.5;
 let dir: string;
@@ -46,21 +47,7 @@ beforeAll(async () => {
   scheduler.start();
   periodic = new Executor('periodic', 2, 100, 10, scheduler, { filename: workerFile('libvirt') });
   periodic.start();
-  registry = new VmRegistry({ emit: () => undefined }, { eventTime: () => Date.now(), monotonic: () => performance.now() / 1000 });
-  for (const d of host.domains) {
-    const vm = registry.add(d.uuid, d.name, d.state === 'running' ? 'Up' : 'Down');
-    vm.describe({
-      uuid: d.uuid,
-      name: d.name,
-      vcpus: 2,
-      memoryKiB: 1048576,
-      devices: {
-        disks: d.disks.map((name) => ({ name, source: undefined, readonly: false })),
-        nics: d.nics.map((mac, k) => ({ name: `testnet${k}`, mac, model: 'virtio' })),
-        channels: [],
-      },
-    });
-  }
+  registry = registryOf(host);
   collector = await udpCollector();
 });
 

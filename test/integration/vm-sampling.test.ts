@@ -15,12 +15,13 @@ import { Scheduler } from '../../src/concurrency/scheduler.js';
 import { getLogger } from '../../src/log.js';
 import { workerFile } from '../../src/paths.js';
 import { writeTestHost, type TestHost } from '../../src/virt/libvirt/testhost.js';
-import { VmRegistry } from '../../src/virt/registry.js';
+import type { VmRegistry } from '../../src/virt/registry.js';
 import { StatsCache } from '../../src/virt/sampling/stats-cache.js';
 import type { SampleEachResult, SampleEachTask, VmSample } from '../../src/virt/sampling/vm-sample.js';
 import { VmSampler } from '../../src/virt/sampling/vm-sampler.js';
 import { vmStats } from '../../src/virt/vm-stats.js';
 import { delay, waitFor } from '../fixtures/concurrency.js';
+import { registryOf } from '../helpers/test-host-registry.js';
 
 const DOMAINS = 1000;
 const TIMEOUT = 7.5; // vm_sample_interval / 2
@@ -40,22 +41,7 @@ beforeAll(() => {
   // As the daemon's: [sampling] periodic_workers 4, periodic_task_per_worker 100, max_workers 30.
   periodic = new Executor('periodic', 4, 400, 30, scheduler, { filename: file });
   periodic.start();
-  registry = new VmRegistry({ emit: () => undefined }, { eventTime: () => Date.now(), monotonic: () => performance.now() / 1000 });
-  for (const d of host.domains) {
-    const vm = registry.add(d.uuid, d.name, d.state === 'running' ? 'Up' : 'Down');
-    vm.describe({
-      uuid: d.uuid,
-      name: d.name,
-      vcpus: 2,
-      memoryKiB: 1048576,
-      devices: {
-        disks: d.disks.map((name) => ({ name, source: undefined, readonly: false })),
-        // The test driver renames host-side devices; it finds NICs by MAC.
-        nics: d.nics.map((mac, k) => ({ name: `testnet${k}`, mac, model: 'virtio' })),
-        channels: [],
-      },
-    });
-  }
+  registry = registryOf(host);
 });
 
 afterAll(async () => {

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { RawJson } from '../../src/rpc/raw-json.js';
 import { describe, expect, it } from 'vitest';
 import { connectivityTable } from '../../src/api/host-connectivity.js';
@@ -8,17 +6,7 @@ import { JsonRpcEngine } from '../../src/rpc/engine.js';
 import { GeneralException, NoSuchVmError, ResourceExhaustedError, VdsmError } from '../../src/rpc/errors.js';
 import type { Method } from '../../src/rpc/method-table.js';
 import { pyRepr } from '../../src/rpc/pyrepr.js';
-
-function capture(): { log: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
+import { captureLogger } from '../fixtures/concurrency.js';
 
 const testMethods: Method[] = [
   { name: 'Test.echo', params: [{ name: 'text', type: 'string' }, { name: 'times', type: 'uint', default: 1 }], handler: (a) => String(a['text']).repeat(a['times'] as number) },
@@ -33,7 +21,7 @@ const testMethods: Method[] = [
 ];
 
 function engine(opts: { ready?: boolean } = {}) {
-  const { log, lines } = capture();
+  const { logger: log, lines } = captureLogger();
   const table = connectivityTable().register(...testMethods);
   return { e: new JsonRpcEngine(table, { log, isReady: () => opts.ready ?? true }), lines };
 }

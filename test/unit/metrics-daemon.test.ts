@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ExecutorState } from '../../src/concurrency/executor.js';
 import type { TaskSpec } from '../../src/concurrency/task.js';
@@ -17,17 +15,7 @@ import { JsonRpcEngine } from '../../src/rpc/engine.js';
 import { GeneralException } from '../../src/rpc/errors.js';
 import type { Method, MethodTable } from '../../src/rpc/method-table.js';
 import { udpCollector } from '../integration/metrics-harness.js';
-
-function capture(): { log: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
+import { captureLogger } from '../fixtures/concurrency.js';
 
 function executorState(name: string, extra: Partial<ExecutorState> = {}): ExecutorState {
   return {
@@ -86,7 +74,7 @@ describe('daemon metrics', () => {
 
   it('counts JSON-RPC calls, errors and time per method through the engine hook; unknown methods are not labels', async () => {
     const daemon = new DaemonMetrics({ executors: [] });
-    const engine = new JsonRpcEngine(table, { log: capture().log, onCall: daemon.onCall });
+    const engine = new JsonRpcEngine(table, { log: captureLogger().logger, onCall: daemon.onCall });
     const call = (method: string, id: number | null = 1) => engine.handle(JSON.stringify({ jsonrpc: '2.0', method, id }));
     await call('Test.ok');
     await call('Test.ok', null); // a notification is a call too
@@ -110,7 +98,7 @@ describe('daemon metrics', () => {
   });
 
   it('an observer that throws does not change the answer', async () => {
-    const engine = new JsonRpcEngine(table, { log: capture().log, onCall: () => { throw new Error('bug'); } });
+    const engine = new JsonRpcEngine(table, { log: captureLogger().logger, onCall: () => { throw new Error('bug'); } });
     const reply = await engine.handle('{"jsonrpc":"2.0","method":"Test.ok","id":3}');
     expect(reply?.json).toBe('{"jsonrpc":"2.0","id":3,"result":true}');
   });
@@ -157,7 +145,7 @@ describe('daemon metrics', () => {
 describe('health monitor', () => {
   it('every check_interval sends vdsm\'s health gauges and the daemon figures, logs a line, and stop flushes', async () => {
     const collector = await udpCollector();
-    const { log, lines } = capture();
+    const { logger: log, lines } = captureLogger();
     const statsd = new StatsdSink({ address: `127.0.0.1:${collector.port}`, maxDatagram: 1432, log });
     const prometheus = new PrometheusExport();
     const hub = new MetricsHub({ statsd, prometheus, log });
@@ -195,7 +183,7 @@ describe('createMetrics', () => {
 
   it('builds the statsd sink from [metrics] and the health Part from [health]', async () => {
     const { config } = loadConfig({ env: {}, flags: { 'metrics.collector_address': '127.0.0.1:9125', 'metrics.max_datagram': '8932', 'health.check_interval': '60' } });
-    const metrics = createMetrics(config, sources, capture().log);
+    const metrics = createMetrics(config, sources, captureLogger().logger);
     expect(metrics.hub.statsd?.collector).toBe('127.0.0.1:9125');
     expect(metrics.health.name).toBe('health');
     metrics.sampling.afterHostSample();
@@ -205,7 +193,7 @@ describe('createMetrics', () => {
 
   it('with [metrics] enabled false sends nothing to statsd, and /metrics still has every figure', async () => {
     const { config } = loadConfig({ env: {}, flags: { 'metrics.enabled': 'false' } });
-    const metrics = createMetrics(config, sources, capture().log);
+    const metrics = createMetrics(config, sources, captureLogger().logger);
     expect(metrics.hub.statsd).toBeUndefined();
     metrics.sampling.afterHostSample();
     expect(await metrics.registry.metrics()).toContain('hostvisor_host_vms_total 1');

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricBatch } from '../../src/metrics/batch.js';
 import { family } from '../../src/metrics/family.js';
@@ -10,17 +8,7 @@ import { SamplingReporter } from '../../src/metrics/sampling-reporter.js';
 import { parseCollectorAddress, StatsdSink } from '../../src/metrics/statsd.js';
 import type { VmStatsElement } from '../../src/virt/vm-stats.js';
 import { udpCollector, unusedUdpPort, waitUntil, type UdpCollector } from '../integration/metrics-harness.js';
-
-function capture(): { log: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
+import { captureLogger } from '../fixtures/concurrency.js';
 
 /** A cycle's worth of per-VM figures: `vms` VMs with 10 gauges each. */
 function vmBatch(vms: number, name = (i: number) => `vm-${String(i).padStart(4, '0')}`): MetricBatch {
@@ -57,7 +45,7 @@ describe('statsd sink', () => {
   });
 
   it('packs a 1000-VM report into full datagrams no larger than max_datagram, every line arriving', async () => {
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const sink = new StatsdSink({ address: `127.0.0.1:${collector.port}`, maxDatagram: 1432, log });
     const batch = vmBatch(1000);
     sink.send(batch);
@@ -78,7 +66,7 @@ describe('statsd sink', () => {
   });
 
   it('counts UTF-8 bytes, so names with non-ASCII characters never make a datagram too large', async () => {
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const sink = new StatsdSink({ address: `127.0.0.1:${collector.port}`, maxDatagram: 512, log });
     const batch = vmBatch(50, (i) => `машина-${i}`);
     sink.send(batch);
@@ -89,7 +77,7 @@ describe('statsd sink', () => {
   });
 
   it('adds the prefix, and sends a negative gauge as a reset then the value', async () => {
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const sink = new StatsdSink({ address: `127.0.0.1:${collector.port}`, prefix: 'hosts.host1', maxDatagram: 1432, log });
     const batch = new MetricBatch();
     const f = family('test.delta', 'test_delta', 'a test figure');
@@ -102,7 +90,7 @@ describe('statsd sink', () => {
   });
 
   it('resolves a host name and sends to its address', async () => {
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const sink = new StatsdSink({ address: `localhost:${collector.port}`, maxDatagram: 1432, log, resolve: async () => ({ address: '127.0.0.1', family: 4 }) });
     await sink.start();
     sink.send(vmBatch(1));
@@ -111,7 +99,7 @@ describe('statsd sink', () => {
   });
 
   it('a collector that is down changes nothing: no throw, no unhandled rejection', async () => {
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const port = await unusedUdpPort();
     const sink = new StatsdSink({ address: `127.0.0.1:${port}`, maxDatagram: 1432, log });
     for (let i = 0; i < 5; i++) expect(() => sink.send(vmBatch(200))).not.toThrow();
@@ -122,7 +110,7 @@ describe('statsd sink', () => {
   });
 
   it('an unresolvable collector: reports are dropped and the problem logged once a minute, not per report', async () => {
-    const { log, lines } = capture();
+    const { logger: log, lines } = captureLogger();
     let lookups = 0;
     const sink = new StatsdSink({
       address: 'statsd.invalid',
@@ -146,7 +134,7 @@ describe('statsd sink', () => {
   });
 
   it('a real lookup that fails is handled like any other error', async () => {
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const sink = new StatsdSink({ address: 'no-such-host.invalid:8125', maxDatagram: 1432, log });
     await sink.start();
     sink.send(vmBatch(3));
@@ -159,7 +147,7 @@ describe('statsd sink', () => {
 describe('reports sent in slices', () => {
   it('sends each figure once, packed across slices; Prometheus gets the whole report at the end', async () => {
     const collector = await udpCollector();
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const statsd = new StatsdSink({ address: `127.0.0.1:${collector.port}`, maxDatagram: 1432, log });
     const prometheus = new PrometheusExport();
     const hub = new MetricsHub({ statsd, prometheus, log });
@@ -184,7 +172,7 @@ describe('reports sent in slices', () => {
 
   it('the VM hook yields between slices of VMs and sends every VM; a second call while one runs is skipped', async () => {
     const collector = await udpCollector();
-    const { log } = capture();
+    const { logger: log } = captureLogger();
     const statsd = new StatsdSink({ address: `127.0.0.1:${collector.port}`, maxDatagram: 1432, log });
     const hub = new MetricsHub({ statsd, log });
     const vms = Array.from({ length: 7 }, (_, i) => `vm-${i}`);
