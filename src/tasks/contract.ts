@@ -34,8 +34,6 @@ export interface TaskCaller<A, R> {
   (dispatcher: Dispatcher, args: A, options?: DispatchOptions<R>): Promise<R>;
   /** The spec as an executor takes it, for callers that dispatch it themselves. */
   spec(args: A): TaskSpec;
-  /** The export's name in the worker module. */
-  readonly taskName: string;
 }
 
 export type TaskCallers<T extends TaskFunctions<T>> = {
@@ -54,7 +52,7 @@ export function workerTasks<T extends TaskFunctions<T>>(module: WorkerModule, na
     const spec = (args: unknown): TaskSpec => (args === undefined ? { name, filename } : { name, filename, args });
     const call = <R>(dispatcher: Dispatcher, args: unknown, options?: DispatchOptions<R>): Promise<R> =>
       dispatcher.dispatch<R>(spec(args), options);
-    callers[name] = Object.assign(call, { spec, taskName: name });
+    callers[name] = Object.assign(call, { spec });
   }
   return callers as TaskCallers<T>;
 }
