@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setLogLevel } from '../src/log.js';
-import { FakeGuest } from '../src/virt/guest/fake-guest.js';
+import { FakeGuest } from '../test/doubles/fake-guest.js';
 import { GuestData } from '../src/virt/guest/guest-data.js';
 import { GuestListener } from '../src/virt/guest/listener.js';
 import { VmRegistry } from '../src/virt/registry.js';

@@ -21,8 +21,8 @@ import { loadConfig } from '../src/config/load.js';
 import { getLogger, setLogLevel } from '../src/log.js';
 import { repoRoot } from '../src/paths.js';
 import { buildDaemon } from '../src/supervisor.js';
-import { LibvirtConnection } from '../src/virt/libvirt/index.js';
-import { writeTestHost } from '../src/virt/libvirt/testhost.js';
+import { LibvirtHandle } from '../src/virt/libvirt/index.js';
+import { writeTestHost } from '../test/doubles/testhost.js';
 
 interface PhaseReport {
   phase: string;
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   setLogLevel('warn');
   // The test driver's share: what opening the host costs before any of the daemon exists.
   const rssBefore = process.memoryUsage().rss;
-  new LibvirtConnection(host.uri).open();
+  await new LibvirtHandle(host.uri).openAsync();
   const driverBytes = process.memoryUsage().rss - rssBefore;
   const { config } = loadConfig({
     flags: {

@@ -39,8 +39,8 @@ import { encodeFrame } from '../src/net/stomp/encoder.js';
 import type { Frame } from '../src/net/stomp/frame.js';
 import { FrameParser } from '../src/net/stomp/parser.js';
 import { repoRoot } from '../src/paths.js';
-import { FakeGuest } from '../src/virt/guest/fake-guest.js';
-import { writeTestHost } from '../src/virt/libvirt/testhost.js';
+import { FakeGuest } from '../test/doubles/fake-guest.js';
+import { writeTestHost } from '../test/doubles/testhost.js';
 
 type Msg = { type: string; [key: string]: unknown };
 

@@ -8,8 +8,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, formatConfig, loadConfig, parseListen, type LoadedConfig } from './config/load.js';
 import { initLogging, type Logger } from './log.js';
 import { buildDaemon, version } from './supervisor.js';
-import { systemdNotifier } from './systemd.js';
-import { exitNow } from './virt/libvirt/index.js';
+import { exitNow } from './process/exit.js';
+import { systemdNotifier } from './process/sd-notify.js';
 
 const USAGE = `usage: hostvisord [options]
 

@@ -28,7 +28,9 @@ import { createMetrics } from './metrics/index.js';
 import { getLogger, setLogLevel, type Logger } from './log.js';
 import { createBrokerPart } from './net/broker/part.js';
 import { createFront } from './net/front.js';
-import { repoRoot, workerFile } from './paths.js';
+import { repoRoot } from './paths.js';
+import { workerModuleFile, type WorkerModule } from './tasks/contract.js';
+import { vmTasks } from './tasks/vm.js';
 import { EventBus, eventTime } from './rpc/events.js';
 import { HostMonitor } from './virt/host/monitor.js';
 import { Hypervisor } from './virt/hypervisor.js';
@@ -39,7 +41,6 @@ import type { VmSample } from './virt/sampling/vm-sample.js';
 import { VmSampler, type CycleReport } from './virt/sampling/vm-sampler.js';
 import { vmStats, type VmStatsElement } from './virt/vm-stats.js';
 import { ExitCode, ExitReason, exitInfo, type Vm, type VmStatus } from './virt/vm.js';
-import type { DiscoveredDomain } from '../workers/vm.js';
 
 /** Seconds the first host sample may take, whatever the sampling period. */
 const FIRST_SAMPLE_TIMEOUT = 10;
@@ -79,9 +80,9 @@ function recoveredStatus(state: number): VmStatus {
 export function buildDaemon(config: Config, log: Logger): Daemon {
   const uri = config.libvirt.uri;
   const scheduler = new Scheduler('hostvisor.Scheduler', { logger: getLogger('scheduler') });
-  const executor = (name: string, workers: number, tasksPerWorker: number, maxWorkers: number, worker: string, warmThreads?: number): Executor =>
+  const executor = (name: string, workers: number, tasksPerWorker: number, maxWorkers: number, worker: WorkerModule, warmThreads?: number): Executor =>
     new Executor(name, workers, workers * tasksPerWorker, maxWorkers, scheduler, {
-      filename: workerFile(worker),
+      filename: workerModuleFile(worker),
       logger: getLogger('executor', { executor: name }),
       ...(warmThreads === undefined ? {} : { warmThreads }),
     });
@@ -258,7 +259,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const recovery: Part = {
     name: 'recovery',
     async start() {
-      const domains = await periodic.dispatch<DiscoveredDomain[]>({ name: 'discover', filename: workerFile('vm'), args: { uri } });
+      const domains = await vmTasks.discover(periodic, { uri });
       for (const domain of domains) {
         const vm = registry.add(domain.uuid, domain.name, recoveredStatus(domain.state));
         vm.describe(domain);

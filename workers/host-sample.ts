@@ -1,9 +1,10 @@
 /**
- * Worker task: one host sample from /proc, /sys and statvfs. It runs in a worker because statvfs on
+ * Worker tasks (contract: src/tasks/host-sample.ts): one host sample from /proc, /sys and statvfs. It runs in a worker because statvfs on
  * a dead NFS mount, or a read of a hung /proc entry, can block for minutes.
  */
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { parseLoadavg, parseMeminfo, parseNetDev, parsePidStat, parseProcStat, selectedChoice } from '../src/virt/host/proc.js';
+import type { HostSampleTasks } from '../src/tasks/host-sample.js';
 import type { HostFacts, HostSample, NicSample } from '../src/virt/host/sample.js';
 
 const read = (path: string): string => readFileSync(path, 'utf8');
@@ -88,3 +89,6 @@ export function hostFacts(): HostFacts {
     kernel: readOr('/proc/sys/kernel/osrelease', '').trim(),
   };
 }
+
+// The compiler checks these exports against the contract the main thread calls through.
+({ hostSample, hostFacts }) satisfies HostSampleTasks;

@@ -1,27 +1,13 @@
 /**
- * piscina task module for the QEMU guest agent poller: one task runs the commands due for one VM
+ * piscina task module for the QEMU guest agent poller (contract: src/tasks/qga.ts): one task runs the commands due for one VM
  * through libvirt's qemuAgentCommand (virDomainQemuAgentCommand), each with its own short timeout,
  * and hands back the parsed replies as plain data. Blocking is this thread's business; the main
  * thread only sees the outcome. The first libvirt failure (agent missing, not connected, timed
  * out) ends the task: the poller then leaves the VM alone for a while.
  */
-import { LibvirtError } from '../src/virt/libvirt/index.js';
-import { connectionFor } from '../src/virt/libvirt/worker-connection.js';
-
-
-export interface AgentCommandsTask {
-  uri: string;
-  uuid: string;
-  /** qemu-ga command names, e.g. `guest-info`; run in order. */
-  commands: string[];
-  /** Seconds each command may take (libvirt's agent timeout). */
-  timeoutSec: number;
-}
-
-export type AgentReply =
-  | { command: string; ok: true; value: unknown }
-  /** `agent`: the agent answered with an error or nonsense; `libvirt`: the call itself failed. */
-  | { command: string; ok: false; kind: 'agent' | 'libvirt'; message: string; code?: string };
+import type { AgentCommandsTask, AgentReply, QgaTasks } from '../src/tasks/qga.js';
+import { connectionFor } from '../src/virt/libvirt/blocking.js';
+import { LibvirtError } from '../src/virt/libvirt/errors.js';
 
 /** The exact request vdsm sends: `{"execute": "guest-info"}`. */
 export function agentRequest(command: string): string {
@@ -61,3 +47,6 @@ export function agentCommands(task: AgentCommandsTask): AgentReply[] {
 }
 
 export default agentCommands;
+
+// The compiler checks these exports against the contract the main thread calls through.
+({ agentCommands }) satisfies QgaTasks;

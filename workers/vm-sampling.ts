@@ -1,6 +1,6 @@
 /**
- * piscina task module for VM sampling: libvirt calls in, normalized VmSamples out (see
- * src/virt/sampling/vm-sample.ts), so the main thread only files them.
+ * piscina task module for VM sampling (contract: src/tasks/vm-sampling.ts): libvirt calls in,
+ * normalized VmSamples out (see src/virt/sampling/vm-sample.ts), so the main thread only files them.
  *
  * - `sampleAll`: the fast path, one virConnectGetAllDomainStats for every running domain. It also
  *   says whether the driver filled the groups asked for (libvirt's test driver fills only `state`).
@@ -9,21 +9,12 @@
  *   Before each domain it writes the domain's index into `progress` (a SharedArrayBuffer the main
  *   thread also sees), so when a call gets stuck the main thread knows which VM to stop asking.
  */
-import { LibvirtConnection, LibvirtError, isNoDomain, type DomainDevices } from '../src/virt/libvirt/index.js';
-import {
-  recordHasCpuStats,
-  sampleFromDomainSample,
-  sampleFromStatsRecord,
-  type SampleAllResult,
-  type SampleAllTask,
-  type SampleEachResult,
-  type SampleEachTask,
-  type VmSample,
-} from '../src/virt/sampling/vm-sample.js';
-import { connectionFor } from '../src/virt/libvirt/worker-connection.js';
-
-export type { SampleAllResult, SampleAllTask, SampleEachResult, SampleEachTask };
-
+import type { SampleAllResult, SampleAllTask, SampleEachResult, SampleEachTask, VmSamplingTasks } from '../src/tasks/vm-sampling.js';
+import { connectionFor, type BlockingLibvirt } from '../src/virt/libvirt/blocking.js';
+import { LibvirtError, isNoDomain } from '../src/virt/libvirt/errors.js';
+import type { DomainDevices } from '../src/virt/libvirt/types.js';
+import { sampleDomains } from '../src/virt/sampling/per-domain.js';
+import { recordHasCpuStats, sampleFromDomainSample, sampleFromStatsRecord, type VmSample } from '../src/virt/sampling/vm-sample.js';
 
 export function sampleAll(task: SampleAllTask): SampleAllResult {
   const t0 = performance.now();
@@ -39,7 +30,7 @@ export function sampleAll(task: SampleAllTask): SampleAllResult {
   return result;
 }
 
-function sampleOne(conn: LibvirtConnection, task: SampleEachTask, domain: DomainDevices & { uuid: string }): VmSample | 'missing' {
+function sampleOne(conn: BlockingLibvirt, task: SampleEachTask, domain: DomainDevices & { uuid: string }): VmSample | 'missing' {
   if (task.source === 'bulk') {
     const records = conn.domainListStats([domain.uuid], task.groups, task.flags);
     // The list call leaves out a UUID that no longer exists.
@@ -57,27 +48,9 @@ function sampleOne(conn: LibvirtConnection, task: SampleEachTask, domain: Domain
 }
 
 export function sampleEach(task: SampleEachTask): SampleEachResult {
-  const t0 = performance.now();
   const conn = connectionFor(task.uri);
-  const result: SampleEachResult = { samples: [], missing: [], failed: {}, elapsedMs: 0 };
-  task.domains.forEach((domain, i) => {
-    if (task.progress !== undefined) Atomics.store(task.progress, 0, i);
-    try {
-      const sample = sampleOne(conn, task, domain);
-      if (sample === 'missing') {
-        result.samples.push(null);
-        result.missing.push(domain.uuid);
-      } else {
-        result.samples.push(sample);
-      }
-    } catch (err) {
-      result.samples.push(null);
-      if (isNoDomain(err)) result.missing.push(domain.uuid);
-      else if (err instanceof LibvirtError) result.failed[domain.uuid] = err.toData();
-      else throw err;
-    }
-  });
-  if (task.progress !== undefined) Atomics.store(task.progress, 0, task.domains.length);
-  result.elapsedMs = performance.now() - t0;
-  return result;
+  return sampleDomains(task.domains, (domain) => sampleOne(conn, task, domain), task.progress);
 }
+
+// The compiler checks these exports against the contract the main thread calls through.
+({ sampleAll, sampleEach }) satisfies VmSamplingTasks;

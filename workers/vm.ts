@@ -1,18 +1,14 @@
 /**
- * Worker tasks for VM lifecycle work that takes more than one libvirt call: discovering the
- * host's domains at start (vdsm's recovery) and creating a VM. Plain data in, plain data out;
- * libvirt errors come back as data (see workers/libvirt.ts for why).
+ * Worker tasks (contract: src/tasks/vm.ts) for VM lifecycle work that takes more than one libvirt
+ * call: discovering the host's domains at start (vdsm's recovery), creating and destroying a VM.
+ * Plain data in, plain data out; libvirt errors come back as data (structured cloning would strip
+ * a LibvirtError's fields).
  */
-import { parseDomainXml, type DomainDescription } from '../src/virt/domain-xml.js';
-import { DomainState, LibvirtError, type LibvirtErrorData } from '../src/virt/libvirt/index.js';
-import { connectionFor } from '../src/virt/libvirt/worker-connection.js';
-
-
-export interface DiscoveredDomain extends DomainDescription {
-  /** virDomainState */
-  state: number;
-  persistent: boolean;
-}
+import type { CreateOutcome, DestroyOutcome, DiscoveredDomain, VmTasks } from '../src/tasks/vm.js';
+import { parseDomainXml } from '../src/virt/domain-xml.js';
+import { connectionFor } from '../src/virt/libvirt/blocking.js';
+import { DomainState } from '../src/virt/libvirt/constants.js';
+import { LibvirtError } from '../src/virt/libvirt/errors.js';
 
 /** Every domain on the host with its state and devices; one that vanishes meanwhile is skipped. */
 export function discover(task: { uri: string }): DiscoveredDomain[] {
@@ -28,8 +24,6 @@ export function discover(task: { uri: string }): DiscoveredDomain[] {
   }
   return out;
 }
-
-export type CreateOutcome = { ok: true; domain: DiscoveredDomain } | { ok: false; stage: 'define' | 'start'; error: LibvirtErrorData };
 
 /** Defines and starts a domain; a domain that fails to start is undefined again. */
 export function create(task: { uri: string; xml: string }): CreateOutcome {
@@ -57,7 +51,7 @@ export function create(task: { uri: string; xml: string }): CreateOutcome {
 }
 
 /** Destroys a running domain (if it runs) and removes its definition. */
-export function destroy(task: { uri: string; uuid: string }): { ok: true } | { ok: false; error: LibvirtErrorData } {
+export function destroy(task: { uri: string; uuid: string }): DestroyOutcome {
   const conn = connectionFor(task.uri);
   try {
     if (conn.isActive(task.uuid)) conn.destroy(task.uuid);
@@ -68,3 +62,6 @@ export function destroy(task: { uri: string; uuid: string }): { ok: true } | { o
     throw err;
   }
 }
+
+// The compiler checks these exports against the contract the main thread calls through.
+({ discover, create, destroy }) satisfies VmTasks;

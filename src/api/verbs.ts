@@ -5,25 +5,35 @@
  * and replaced, and with every worker stuck on a hung libvirtd (max_workers reached) the verb is
  * answered then, rather than whenever a stuck call comes back.
  */
-import type { TaskSpec } from '../concurrency/index.js';
-import { workerFile } from '../paths.js';
-import { unwrap, type Outcome } from '../virt/libvirt/outcome.js';
+import type { DispatchOptions } from '../concurrency/index.js';
+import type { TaskCaller } from '../tasks/contract.js';
+import { libvirtTasks, type LibvirtVerb, type Outcome, type VerbResult, type VerbTask } from '../tasks/libvirt.js';
+import { unwrap } from '../virt/libvirt/outcome.js';
 import type { ApiContext } from './context.js';
 import { toVdsmError } from './errors.js';
 
-export async function onWorker<T>(ctx: ApiContext, task: TaskSpec, vmId?: string, code?: number): Promise<T> {
+/** Runs `task` on the rpc executor with the verb's bounds; a failure becomes a vdsm error. */
+export async function onWorker<A, R>(ctx: ApiContext, task: TaskCaller<A, R>, args: A, vmId?: string, code?: number): Promise<R> {
+  const options: DispatchOptions<R> = { timeout: ctx.verbTimeout, discard: true, startWithin: 2 * ctx.verbTimeout };
   try {
-    return await ctx.rpc.dispatch<T>(task, { timeout: ctx.verbTimeout, discard: true, startWithin: 2 * ctx.verbTimeout });
+    return await task(ctx.rpc, args, options);
   } catch (err) {
     throw toVdsmError(err, vmId, code);
   }
 }
 
-/** One LibvirtConnection method by name in a worker, e.g. `libvirtVerb(ctx, 'suspend', [uuid], uuid)`. */
-export async function libvirtVerb<T = void>(ctx: ApiContext, verb: string, args: unknown[], vmId?: string, code?: number): Promise<T> {
-  const outcome = await onWorker<Outcome<T>>(ctx, { name: 'verb', filename: workerFile('libvirt'), args: { uri: ctx.uri, verb, args } }, vmId, code);
+/** One libvirt call by name in a worker, e.g. `libvirtVerb(ctx, 'suspend', [uuid], uuid)`. */
+export async function libvirtVerb<V extends LibvirtVerb>(
+  ctx: ApiContext,
+  verb: V,
+  args: VerbTask<V>['args'],
+  vmId?: string,
+  code?: number,
+): Promise<VerbResult<V>> {
+  const outcome = await onWorker(ctx, libvirtTasks.verb, { uri: ctx.uri, verb, args }, vmId, code);
   try {
-    return unwrap(outcome);
+    // The contract's caller cannot carry the verb's own type parameter: its result is this verb's.
+    return unwrap(outcome as Outcome<VerbResult<V>>);
   } catch (err) {
     throw toVdsmError(err, vmId, code);
   }

@@ -5,13 +5,12 @@
  */
 import { VdsmCode, VdsmError, NoSuchVmError } from '../rpc/errors.js';
 import type { Method, ParamSpec } from '../rpc/method-table.js';
-import { workerFile } from '../paths.js';
 import { DomainXmlError, parseDomainXml } from '../virt/domain-xml.js';
 import { ExitCode, ExitReason, exitInfo, type Vm } from '../virt/vm.js';
 import type { ApiContext } from './context.js';
 import { powerDown } from './guest.js';
 import { libvirtVerb, onWorker } from './verbs.js';
-import type { CreateOutcome } from '../../workers/vm.js';
+import { vmTasks, type CreateOutcome } from '../tasks/vm.js';
 
 const vmIdParam: ParamSpec = { name: 'vmID', type: 'string' };
 
@@ -34,8 +33,9 @@ function createError(reason: string, vmId?: string): VdsmError {
 
 async function create(ctx: ApiContext, args: Record<string, unknown>): Promise<Record<string, unknown>> {
   const vmParams = (args['vmParams'] ?? {}) as Record<string, unknown>;
-  let xml = vmParams['xml'];
-  if (typeof xml !== 'string' || xml.trim() === '') throw createError('vmParams.xml, the libvirt domain XML, is required');
+  const given = vmParams['xml'];
+  if (typeof given !== 'string' || given.trim() === '') throw createError('vmParams.xml, the libvirt domain XML, is required');
+  let xml = given;
   let description;
   try {
     description = parseDomainXml(xml);
@@ -57,7 +57,7 @@ async function create(ctx: ApiContext, args: Record<string, unknown>): Promise<R
   const launched = { status: vm.status, statusTime: vm.statusTime };
   let outcome: CreateOutcome;
   try {
-    outcome = await onWorker<CreateOutcome>(ctx, { name: 'create', filename: workerFile('vm'), args: { uri: ctx.uri, xml } }, vmId, VdsmCode.createErr);
+    outcome = await onWorker(ctx, vmTasks.create, { uri: ctx.uri, xml }, vmId, VdsmCode.createErr);
   } catch (err) {
     ctx.registry.remove(vmId);
     throw err;
@@ -74,15 +74,10 @@ async function create(ctx: ApiContext, args: Record<string, unknown>): Promise<R
 async function destroy(ctx: ApiContext, args: Record<string, unknown>): Promise<boolean> {
   const vm = vmOf(ctx, args);
   vm.expect('destroy');
-  const outcome = await onWorker<{ ok: boolean; error?: { code: number; message: string; codeName: string } }>(
-    ctx,
-    { name: 'destroy', filename: workerFile('vm'), args: { uri: ctx.uri, uuid: vm.id } },
-    vm.id,
-    VdsmCode.destroyErr,
-  );
-  const gone = !outcome.ok && outcome.error?.codeName === 'VIR_ERR_NO_DOMAIN';
+  const outcome = await onWorker(ctx, vmTasks.destroy, { uri: ctx.uri, uuid: vm.id }, vm.id, VdsmCode.destroyErr);
+  const gone = !outcome.ok && outcome.error.codeName === 'VIR_ERR_NO_DOMAIN';
   if (!outcome.ok && !gone) {
-    throw new VdsmError(VdsmCode.destroyErr, 'Virtual machine destroy error', { vmId: vm.id, reason: outcome.error?.message });
+    throw new VdsmError(VdsmCode.destroyErr, 'Virtual machine destroy error', { vmId: vm.id, reason: outcome.error.message });
   }
   // libvirt's Stopped event may still be on its way: the Down status is ours to publish now.
   if (vm.status !== 'Down') vm.markDown(exitInfo(ExitCode.NORMAL, ExitReason.ADMIN_SHUTDOWN));

@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, type Logger } from '../log.js';
 import {
-  LibvirtConnection,
+  LibvirtHandle,
   formatVersion,
   startEventLoop,
   stopEventLoop,
@@ -41,7 +41,7 @@ export class Hypervisor implements Part {
   private readonly reopenDelaysMs: readonly number[];
   private readonly eventLoopStopMs: number;
   private readonly listeners = new Set<(event: HypervisorEvent) => void>();
-  private connection: LibvirtConnection | undefined;
+  private connection: LibvirtHandle | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private loopStarted = false;
   private identity: HostIdentity | undefined;
@@ -78,7 +78,7 @@ export class Hypervisor implements Part {
     // The loop must be running before events are registered, or they would queue forever.
     startEventLoop();
     this.loopStarted = true;
-    this.connection = new LibvirtConnection(this.uri);
+    this.connection = new LibvirtHandle(this.uri);
     let host: HostIdentity;
     try {
       host = await this.connection.openAsync();

@@ -1,5 +1,5 @@
 /** A VM registry holding a generated test host's domains, described as the daemon would see them. */
-import type { TestHost } from '../../src/virt/libvirt/testhost.js';
+import type { TestHost } from '../doubles/testhost.js';
 import { VmRegistry } from '../../src/virt/registry.js';
 
 export function registryOf(host: TestHost): VmRegistry {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallError, JsonRpcClient } from '../../src/client/jsonrpc-client.js';
-import { writeTestHost } from '../../src/virt/libvirt/testhost.js';
+import { writeTestHost } from '../doubles/testhost.js';
 import { readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const FAST = {

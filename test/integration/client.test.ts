@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
-import { writeTestHost } from '../../src/virt/libvirt/testhost.js';
+import { writeTestHost } from '../doubles/testhost.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const cliJs = join(repoRoot, 'dist', 'src', 'client', 'cli.js');

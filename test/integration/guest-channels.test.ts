@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeGuest } from '../../src/virt/guest/fake-guest.js';
+import { FakeGuest } from '../doubles/fake-guest.js';
 import { GuestData } from '../../src/virt/guest/guest-data.js';
 import { GuestListener } from '../../src/virt/guest/listener.js';
 import { VmRegistry } from '../../src/virt/registry.js';

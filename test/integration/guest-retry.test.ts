@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
-import { FakeGuest } from '../../src/virt/guest/fake-guest.js';
+import { FakeGuest } from '../doubles/fake-guest.js';
 import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hv-guest-retry-'));

@@ -13,7 +13,7 @@ import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { encodeFrame } from '../../src/net/stomp/encoder.js';
 import type { Frame } from '../../src/net/stomp/frame.js';
 import { FrameParser } from '../../src/net/stomp/parser.js';
-import { FakeGuest } from '../../src/virt/guest/fake-guest.js';
+import { FakeGuest } from '../doubles/fake-guest.js';
 import { QUICK_DAEMON, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const MAX_FRAME = 1024 * 1024; // room for JSON nested 100k deep (200 kB)

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { repoRoot } from '../../src/paths.js';
 import { Hypervisor, type HypervisorEvent } from '../../src/virt/hypervisor.js';
-import { ErrorCode, LibvirtConnection, LibvirtError, eventLoopRunning, type LifecycleEvent } from '../../src/virt/libvirt/index.js';
+import { BlockingLibvirt } from '../../src/virt/libvirt/blocking.js';
+import { ErrorCode, LibvirtError, eventLoopRunning, type LifecycleEvent } from '../../src/virt/libvirt/index.js';
 
 const URI = 'test:///default';
 const lines: Record<string, unknown>[] = [];
@@ -25,7 +26,7 @@ const sink = new Writable({
 const log = pino({ level: 'info' }, sink);
 const config = loadConfig({ env: {}, flags: { 'libvirt.uri': URI } }).config;
 const hypervisor = new Hypervisor(config, { log, reopenDelaysMs: [20, 50] });
-const conn = new LibvirtConnection(URI);
+const conn = new BlockingLibvirt(URI);
 const events: HypervisorEvent[] = [];
 
 function waitFor<T>(probe: () => T | undefined, ms = 3000): Promise<T> {
@@ -141,12 +142,12 @@ describe('process exit', () => {
   const compiled = join(repoRoot, 'dist', 'src', 'virt', 'hypervisor.js');
   const script = (stop: boolean): string => `
     import { Hypervisor } from ${JSON.stringify(compiled)};
-    import { LibvirtConnection } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'virt', 'libvirt', 'index.js'))};
+    import { BlockingLibvirt } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'virt', 'libvirt', 'blocking.js'))};
     const h = new Hypervisor({ libvirt: { uri: 'test:///default' } }, { log: (await import('pino')).pino({ level: 'silent' }) });
     await h.start(new AbortController().signal);
     let n = 0;
     h.on('lifecycle', () => n++);
-    const c = new LibvirtConnection('test:///default');
+    const c = new BlockingLibvirt('test:///default');
     const u = c.lookupByName('test').uuid;
     c.suspend(u); c.resume(u);
     while (n < 2) await new Promise((r) => setTimeout(r, 5));

@@ -3,10 +3,10 @@
  * domain round trips with states, typed errors, both stats paths.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { BlockingLibvirt } from '../../src/virt/libvirt/blocking.js';
 import {
   DomainState,
   ErrorCode,
-  LibvirtConnection,
   LibvirtError,
   StatsGroup,
   UndefineFlags,
@@ -16,7 +16,7 @@ import {
 
 const URI = 'test:///default';
 const UNKNOWN = '00000000-0000-4000-8000-00000000dead';
-const conn = new LibvirtConnection(URI);
+const conn = new BlockingLibvirt(URI);
 afterAll(() => conn.close());
 
 function domainXml(name: string, uuid: string): string {
@@ -123,7 +123,7 @@ describe('errors', () => {
   });
 
   it('a closed holder fails with VIR_ERR_INVALID_CONN while others keep working', () => {
-    const other = new LibvirtConnection(URI);
+    const other = new BlockingLibvirt(URI);
     other.close();
     expect(thrown(() => other.listDomains()).code).toBe(ErrorCode.INVALID_CONN);
     expect(conn.listDomains().length).toBeGreaterThan(0);
@@ -133,7 +133,7 @@ describe('errors', () => {
 describe('sharing', () => {
   it('holders of the same URI see the same domains (one process-wide connection)', () => {
     const uuid = '11111111-2222-4333-8444-777777777777';
-    const other = new LibvirtConnection(URI);
+    const other = new BlockingLibvirt(URI);
     try {
       other.defineXml(domainXml('shared', uuid));
       expect(conn.lookupByUuid(uuid).name).toBe('shared');

@@ -11,14 +11,16 @@ import { afterAll, expect, it } from 'vitest';
 import { repoRoot } from '../../src/paths.js';
 
 const dist = (...p: string[]): string => join(repoRoot, 'dist', 'src', 'virt', 'libvirt', ...p);
+const doubles = (...p: string[]): string => join(repoRoot, 'dist', 'test', 'doubles', ...p);
 const dir = mkdtempSync(join(tmpdir(), 'hostvisor-leak-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const script = `
-  import { LibvirtConnection, startEventLoop, stopEventLoop } from ${JSON.stringify(dist('index.js'))};
-  import { writeTestHost } from ${JSON.stringify(dist('testhost.js'))};
+  import { BlockingLibvirt } from ${JSON.stringify(dist('blocking.js'))};
+  import { LibvirtHandle, startEventLoop, stopEventLoop } from ${JSON.stringify(dist('index.js'))};
+  import { writeTestHost } from ${JSON.stringify(doubles('testhost.js'))};
   const host = writeTestHost({ dir: ${JSON.stringify(dir)}, domains: 100 });
-  const conn = new LibvirtConnection(host.uri);
+  const conn = new BlockingLibvirt(host.uri);
   const UNKNOWN = '00000000-0000-4000-8000-00000000beef';
   startEventLoop();
   let failures = 0;
@@ -34,9 +36,9 @@ const script = `
         conn.domainListStats([d.uuid]);
       }
       if (i % 1000 === 0) {
-        const holder = new LibvirtConnection(host.uri);
+        const holder = new LibvirtHandle(host.uri);
         await (await holder.subscribe(() => {}))();
-        holder.close();
+        await holder.closeAsync();
         await new Promise((r) => setImmediate(r));
       }
     }

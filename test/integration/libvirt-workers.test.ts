@@ -8,20 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerFile } from '../../src/paths.js';
-import { DomainState, ErrorCode, LibvirtConnection, LibvirtError, StatsGroup } from '../../src/virt/libvirt/index.js';
-import { writeTestHost, type TestHost } from '../../src/virt/libvirt/testhost.js';
-import type { BulkStatsTask, DomainStatsResult, DomainStatsTask, Outcome, VerbTask } from '../../workers/libvirt.js';
+import { workerModuleFile } from '../../src/tasks/contract.js';
+import type { BulkStatsTask, DomainStatsResult, DomainStatsTask, Outcome, VerbTask } from '../../src/tasks/libvirt.js';
+import { BlockingLibvirt } from '../../src/virt/libvirt/blocking.js';
+import { DomainState, ErrorCode, LibvirtError, StatsGroup } from '../../src/virt/libvirt/index.js';
+import { writeTestHost, type TestHost } from '../doubles/testhost.js';
 
 const DOMAINS = 1000;
 const WORKERS = 4;
 let dir: string;
 let host: TestHost;
-let conn: LibvirtConnection;
+let conn: BlockingLibvirt;
 let pool: Piscina;
 
 beforeAll(() => {
-  const file = workerFile('libvirt');
+  const file = workerModuleFile('libvirt');
   if (!existsSync(file)) throw new Error(`${file} is missing: build first with npx tsc -p tsconfig.json`);
   dir = mkdtempSync(join(tmpdir(), 'hostvisor-libvirt-'));
   host = writeTestHost({
@@ -30,7 +31,7 @@ beforeAll(() => {
     channelsDir: join(dir, 'channels'),
     stateOf: (i) => (i % 10 === 9 ? 'shutoff' : 'running'),
   });
-  conn = new LibvirtConnection(host.uri);
+  conn = new BlockingLibvirt(host.uri);
   conn.open();
   pool = new Piscina({ filename: file, minThreads: WORKERS, maxThreads: WORKERS, idleTimeout: 60_000 });
 });

@@ -16,9 +16,9 @@ import { MetricsHub } from '../../src/metrics/hub.js';
 import { PrometheusExport } from '../../src/metrics/prometheus.js';
 import { SamplingReporter } from '../../src/metrics/sampling-reporter.js';
 import { StatsdSink } from '../../src/metrics/statsd.js';
-import { workerFile } from '../../src/paths.js';
+import { workerModuleFile, type WorkerModule } from '../../src/tasks/contract.js';
 import { HostMonitor } from '../../src/virt/host/monitor.js';
-import { writeTestHost, type TestHost } from '../../src/virt/libvirt/testhost.js';
+import { writeTestHost, type TestHost } from '../doubles/testhost.js';
 import type { VmRegistry } from '../../src/virt/registry.js';
 import { StatsCache } from '../../src/virt/sampling/stats-cache.js';
 import type { VmSample } from '../../src/virt/sampling/vm-sample.js';
@@ -37,15 +37,15 @@ let registry: VmRegistry;
 let collector: UdpCollector;
 
 beforeAll(async () => {
-  for (const name of ['vm-sampling', 'host-sample', 'libvirt']) {
-    if (!existsSync(workerFile(name))) throw new Error(`${workerFile(name)} is missing: build first with npx tsc -p tsconfig.json`);
+  for (const name of ['vm-sampling', 'host-sample', 'libvirt'] satisfies WorkerModule[]) {
+    if (!existsSync(workerModuleFile(name))) throw new Error(`${workerModuleFile(name)} is missing: build first with npx tsc -p tsconfig.json`);
   }
   dir = mkdtempSync(join(tmpdir(), 'hostvisor-metrics-'));
   // Dots in the names: statsd paths must show them as underscores.
   host = writeTestHost({ dir, domains: 4, namePrefix: 'web.prod', stateOf: (i) => (i === 3 ? 'shutoff' : 'running') });
   scheduler = new Scheduler('test.Scheduler');
   scheduler.start();
-  periodic = new Executor('periodic', 2, 100, 10, scheduler, { filename: workerFile('libvirt') });
+  periodic = new Executor('periodic', 2, 100, 10, scheduler, { filename: workerModuleFile('libvirt') });
   periodic.start();
   registry = registryOf(host);
   collector = await udpCollector();

@@ -13,11 +13,12 @@ import { Executor } from '../../src/concurrency/executor.js';
 import { Operation, type OperationContext } from '../../src/concurrency/operation.js';
 import { Scheduler } from '../../src/concurrency/scheduler.js';
 import { getLogger } from '../../src/log.js';
-import { workerFile } from '../../src/paths.js';
-import { writeTestHost, type TestHost } from '../../src/virt/libvirt/testhost.js';
+import { workerModuleFile } from '../../src/tasks/contract.js';
+import { vmSamplingTasks, type SampleEachTask } from '../../src/tasks/vm-sampling.js';
+import { writeTestHost, type TestHost } from '../doubles/testhost.js';
 import type { VmRegistry } from '../../src/virt/registry.js';
 import { StatsCache } from '../../src/virt/sampling/stats-cache.js';
-import type { SampleEachResult, SampleEachTask, VmSample } from '../../src/virt/sampling/vm-sample.js';
+import type { VmSample } from '../../src/virt/sampling/vm-sample.js';
 import { VmSampler } from '../../src/virt/sampling/vm-sampler.js';
 import { vmStats } from '../../src/virt/vm-stats.js';
 import { delay, waitFor } from '../fixtures/concurrency.js';
@@ -32,7 +33,7 @@ let periodic: Executor;
 let registry: VmRegistry;
 
 beforeAll(() => {
-  const file = workerFile('vm-sampling');
+  const file = workerModuleFile('vm-sampling');
   if (!existsSync(file)) throw new Error(`${file} is missing: build first with npx tsc -p tsconfig.json`);
   dir = mkdtempSync(join(tmpdir(), 'hostvisor-vm-sampling-'));
   host = writeTestHost({ dir, domains: DOMAINS, stateOf: (i) => (i % 10 === 9 ? 'shutoff' : 'running') });
@@ -123,7 +124,7 @@ describe('VM sampling on a 1000-domain test host, through real workers', () => {
     progress[0] = -1;
     const domains = host.domains.slice(0, 20).map(({ uuid, disks, nics }) => ({ uuid, disks, nics }));
     const task: SampleEachTask = { uri: host.uri, source: 'domain', groups: 0, flags: 0, domains, progress };
-    const result = await periodic.dispatch<SampleEachResult>({ name: 'sampleEach', args: task, filename: workerFile('vm-sampling') });
+    const result = await vmSamplingTasks.sampleEach(periodic, task);
     expect(result.samples).toHaveLength(20);
     expect(Atomics.load(progress, 0)).toBe(20);
   });

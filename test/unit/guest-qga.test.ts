@@ -4,7 +4,7 @@ import { GuestData } from '../../src/virt/guest/guest-data.js';
 import { BOOT_PHASE, QemuAgentPoller } from '../../src/virt/guest/qemu-agent.js';
 import { translateDevices, translateFsInfo, translateNetwork, translateOsInfo, translateTimezone, translateUsers, translateVcpus } from '../../src/virt/guest/qga-translate.js';
 import { VmRegistry } from '../../src/virt/registry.js';
-import type { AgentCommandsTask, AgentReply } from '../../workers/qga.js';
+import type { AgentCommandsTask, AgentReply } from '../../src/tasks/qga.js';
 import { agentRequest, parseAgentReply } from '../../workers/qga.js';
 
 const GUEST_INFO = {
@@ -68,7 +68,7 @@ function setup() {
   vm.devices = { disks: [], nics: [], channels: [{ target: 'org.qemu.guest_agent.0', path: '/ch/vm-1.org.qemu.guest_agent.0' }] };
   const data = new GuestData(registry);
   const fake = new FakeQga();
-  const poller = new QemuAgentPoller({ uri: 'test:///default', vms: registry, data, commandTimeout: 1, tick: 5, monotonic: () => clock.t, filename: 'qga.js' });
+  const poller = new QemuAgentPoller({ uri: 'test:///default', vms: registry, data, commandTimeout: 1, tick: 5, monotonic: () => clock.t });
   const ctx = { dispatch: <R>(task: TaskSpec) => fake.dispatch<R>(task) };
   return { clock, registry, vm, data, fake, poller, tick: () => poller.poll(ctx) };
 }
@@ -216,7 +216,6 @@ describe('QEMU agent poller under a full executor', () => {
       commandTimeout: 1,
       tick: 5,
       monotonic: () => 1000,
-      filename: 'qga.js',
     });
     // Room for 4 tasks a round; the agents never answer (the tasks stay in flight).
     const dispatched: string[][] = [];

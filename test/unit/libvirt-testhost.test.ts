@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeTestDomains, testDomainUuid, testHostXml } from '../../src/virt/libvirt/testhost.js';
+import { describeTestDomains, testDomainUuid, testHostXml } from '../doubles/testhost.js';
 import { decodeEvent, lifecycleDetailName, lifecycleEventName } from '../../src/virt/libvirt/events.js';
 import { LibvirtError, ErrorCode } from '../../src/virt/libvirt/errors.js';
 

@@ -12,11 +12,9 @@ import {
   recordHasCpuStats,
   sampleFromDomainSample,
   sampleFromStatsRecord,
-  type SampleAllResult,
-  type SampleEachResult,
-  type SampleEachTask,
   type VmSample,
 } from '../../src/virt/sampling/vm-sample.js';
+import type { SampleAllResult, SampleEachResult, SampleEachTask } from '../../src/tasks/vm-sampling.js';
 import { VmSampler, split, type SampledVm } from '../../src/virt/sampling/vm-sampler.js';
 import { LEVEL, captureLogger } from '../fixtures/concurrency.js';
 
@@ -140,7 +138,6 @@ function sampler(extra: Partial<ConstructorParameters<typeof VmSampler>[0]> = {}
     cache,
     vms: () => vms,
     onVanished: (id) => vanished.push(id),
-    filename: '/nonexistent/vm-sampling.js',
     log: log.logger,
     ...extra,
   });

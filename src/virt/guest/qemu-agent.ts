@@ -12,11 +12,10 @@
  * Findings go to GuestData, where they override the oVirt agent's. The first sight of a QEMU agent
  * tells the VM its guest answered.
  */
-import type { OperationContext } from '../../concurrency/index.js';
 import { getLogger, type Logger } from '../../log.js';
-import { workerFile } from '../../paths.js';
+import type { Dispatcher } from '../../tasks/contract.js';
+import { qgaTasks, type AgentCommandsTask, type AgentReply } from '../../tasks/qga.js';
 import type { Vm } from '../vm.js';
-import type { AgentCommandsTask, AgentReply } from '../../../workers/qga.js';
 import type { GuestData } from './guest-data.js';
 import type { NetIface } from './ovirt-messages.js';
 import {
@@ -75,8 +74,6 @@ export interface QemuAgentPollerOptions {
   /** [guest_agent] qga_polling_period: commands due within half a tick run on this one. */
   tick: number;
   periods?: Partial<Record<string, number>>;
-  /** The worker module; workers/qga.js by default. */
-  filename?: string;
   log?: Logger;
   monotonic?: () => number;
 }
@@ -90,14 +87,12 @@ export class QemuAgentPoller {
   private readonly log: Logger;
   private readonly periods: Record<string, number>;
   private readonly monotonic: () => number;
-  private readonly filename: string;
 
   constructor(private readonly options: QemuAgentPollerOptions) {
     this.log = options.log ?? getLogger('qga-poller');
     this.periods = { ...COMMAND_PERIODS };
     for (const [command, period] of Object.entries(options.periods ?? {})) if (period !== undefined) this.periods[command] = period;
     this.monotonic = options.monotonic ?? (() => performance.now() / 1000);
-    this.filename = options.filename ?? workerFile('qga');
   }
 
   /** vdsm's is_active: the agent answered its capability check and has not failed since. */
@@ -112,7 +107,7 @@ export class QemuAgentPoller {
   }
 
   /** The Operation body: one round over the VMs. */
-  readonly poll = async (ctx: Pick<OperationContext, 'dispatch'>): Promise<void> => {
+  readonly poll = async (ctx: Dispatcher): Promise<void> => {
     if (this.unsupported) return;
     const now = this.monotonic();
     const vms = [...this.options.vms.all()].filter((vm) => vm.running && vm.devices.channels.some((c) => c.target === QEMU_CHANNEL));
@@ -129,7 +124,7 @@ export class QemuAgentPoller {
       const task: AgentCommandsTask = { uri: this.options.uri, uuid: vm.id, commands, timeoutSec: Math.max(1, Math.ceil(this.options.commandTimeout)) };
       let pending: Promise<AgentReply[]>;
       try {
-        pending = ctx.dispatch<AgentReply[]>({ name: 'agentCommands', filename: this.filename, args: task });
+        pending = qgaTasks.agentCommands(ctx, task);
       } catch (err) {
         // The executor's queue is full: the rest wait for the next round, which starts here.
         this.cursor = (start + i) % vms.length;

@@ -3,21 +3,16 @@
  * workers, keeps the last two samples for rates, and recomputes the resource view. It is the body of
  * an exclusive Operation; the first run happens at start, before any client is served.
  */
-import type { OperationContext, TaskSpec } from '../../concurrency/index.js';
 import type { Logger } from '../../log.js';
-import { workerFile } from '../../paths.js';
-import { unwrap, type Outcome } from '../libvirt/outcome.js';
-import type { HostIdentity, NodeCpuStats, NodeInfo } from '../libvirt/types.js';
+import type { Dispatcher } from '../../tasks/contract.js';
+import { hostSampleTasks } from '../../tasks/host-sample.js';
+import { libvirtTasks, type NodeSample } from '../../tasks/libvirt.js';
+import { unwrap } from '../libvirt/outcome.js';
+import type { HostIdentity, NodeInfo } from '../libvirt/types.js';
 import { SampleWindow } from '../sampling/sample-window.js';
 import { computeResources, offeredCpus, type ResourceView } from './resources.js';
 import type { HostFacts, HostSample } from './sample.js';
 import { hostStats, type VmCounts } from './stats.js';
-
-interface NodeSample {
-  host: HostIdentity;
-  node: NodeInfo;
-  cpu: NodeCpuStats;
-}
 
 export interface HostMonitorOptions {
   uri: string;
@@ -31,8 +26,6 @@ export interface HostMonitorOptions {
   log: Logger;
 }
 
-type Dispatch = OperationContext['dispatch'];
-
 export class HostMonitor {
   private readonly window = new SampleWindow<HostSample>(2, () => Date.now() / 1000);
   private nodeSample: NodeSample | undefined;
@@ -45,15 +38,12 @@ export class HostMonitor {
   constructor(private readonly options: HostMonitorOptions) {}
 
   /** One run: the Operation's body. */
-  readonly sample = async (ctx: { dispatch: Dispatch }): Promise<void> => {
+  readonly sample = async (ctx: Dispatcher): Promise<void> => {
     const paths = [...new Set([...this.options.statvfsPaths, this.options.instancesPath])];
-    const hostTask: TaskSpec = { name: 'hostSample', filename: workerFile('host-sample'), args: { statvfsPaths: paths } };
-    const nodeTask: TaskSpec = { name: 'hostInfo', filename: workerFile('libvirt'), args: { uri: this.options.uri } };
-    const factsTask: TaskSpec = { name: 'hostFacts', filename: workerFile('host-sample') };
     const [sample, node, facts] = await Promise.all([
-      ctx.dispatch<HostSample>(hostTask),
-      ctx.dispatch<Outcome<NodeSample>>(nodeTask).then(unwrap),
-      this.facts ? Promise.resolve(this.facts) : ctx.dispatch<HostFacts>(factsTask),
+      hostSampleTasks.hostSample(ctx, { statvfsPaths: paths }),
+      libvirtTasks.hostInfo(ctx, { uri: this.options.uri }).then(unwrap),
+      this.facts ? Promise.resolve(this.facts) : hostSampleTasks.hostFacts(ctx, undefined),
     ]);
     this.facts = facts;
     this.nodeSample = node;

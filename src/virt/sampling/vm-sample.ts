@@ -6,8 +6,7 @@
  * back, which keeps both the work and the transfer small for the main thread.
  * A field libvirt did not report stays undefined (a driver that lacks a group, a stopped device).
  */
-import type { LibvirtErrorData } from '../libvirt/errors.js';
-import type { DomainDevices, DomainSample, TypedParams } from '../libvirt/types.js';
+import type { DomainSample, TypedParams } from '../libvirt/types.js';
 
 export interface CpuCounters {
   /** Nanoseconds of CPU time, all threads of the VM (bulk `cpu.time`, per-domain info). */
@@ -202,46 +201,4 @@ export function sampleFromDomainSample(d: DomainSample): VmSample {
 /** Whether a bulk record carries more than the `state` group (libvirt's test driver fills only that). */
 export function recordHasCpuStats(p: TypedParams): boolean {
   return typeof p['cpu.time'] === 'number';
-}
-
-// What the sampling worker tasks (workers/vm-sampling.ts) take and give: plain data.
-
-export interface SampleAllTask {
-  uri: string;
-  /** StatsGroup bits. */
-  groups: number;
-  /** Domain filters (ListDomains.RUNNING) and StatsFlags (NOWAIT). */
-  flags: number;
-}
-
-export interface SampleAllResult {
-  uuids: string[];
-  /** Aligned with `uuids`. */
-  samples: VmSample[];
-  /** False when running domains came back without CPU stats (the driver fills only `state`); null with none running. */
-  filled: boolean | null;
-  elapsedMs: number;
-}
-
-export interface SampleEachTask {
-  uri: string;
-  /** 'bulk': virDomainListGetStats per domain; 'domain': info, block, interface and memory stats. */
-  source: 'bulk' | 'domain';
-  groups: number;
-  /** StatsFlags only (NOWAIT): domain filters are not for virDomainListGetStats. */
-  flags: number;
-  /** Devices are used on the 'domain' path: disk targets, NIC MACs (or names). */
-  domains: readonly (DomainDevices & { uuid: string })[];
-  /** An Int32Array over a SharedArrayBuffer; [0] is set to the index of the domain being sampled. */
-  progress?: Int32Array;
-}
-
-export interface SampleEachResult {
-  /** Aligned with `task.domains`; null when the domain failed or is gone. */
-  samples: (VmSample | null)[];
-  /** Gone (VIR_ERR_NO_DOMAIN). */
-  missing: string[];
-  /** Failed otherwise. */
-  failed: Record<string, LibvirtErrorData>;
-  elapsedMs: number;
 }

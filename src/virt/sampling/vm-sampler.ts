@@ -24,13 +24,13 @@
 import { performance } from 'node:perf_hooks';
 import { ResourceExhausted, TaskTimeout } from '../../concurrency/errors.js';
 import type { OperationContext } from '../../concurrency/operation.js';
-import type { Settled, TaskSpec } from '../../concurrency/task.js';
+import type { Settled } from '../../concurrency/task.js';
 import { getLogger, type Logger } from '../../log.js';
-import { workerFile } from '../../paths.js';
+import { vmSamplingTasks, type SampleAllResult, type SampleAllTask, type SampleEachResult, type SampleEachTask } from '../../tasks/vm-sampling.js';
 import { ListDomains, StatsFlags, StatsGroup } from '../libvirt/constants.js';
 import { ExpiringCache } from './expiring-cache.js';
 import type { StatsCache } from './stats-cache.js';
-import type { SampleAllResult, SampleAllTask, SampleEachResult, SampleEachTask, VmSample } from './vm-sample.js';
+import type { VmSample } from './vm-sample.js';
 
 /** What the sampler needs of a VM (a Vm from the registry fits). */
 export interface SampledVm {
@@ -63,8 +63,6 @@ export interface VmSamplerOptions {
   reprobeCycles?: number;
   /** Ask libvirt not to wait for a busy QEMU monitor (default true, vdsm's nowait_domain_stats). */
   nowait?: boolean;
-  /** The worker module; workers/vm-sampling.ts compiled, by default. */
-  filename?: string;
   log?: Logger;
 }
 
@@ -98,7 +96,6 @@ export class VmSampler {
   private readonly maxChunks: number;
   private readonly minChunk: number;
   private readonly nowait: boolean;
-  private readonly filename: string;
   private readonly log: Logger;
   /** VMs whose last call failed, left out until the entry expires. */
   private readonly skip: ExpiringCache<string, true>;
@@ -127,7 +124,6 @@ export class VmSampler {
     this.minChunk = Math.max(1, options.minChunk ?? 50);
     this.nowait = options.nowait ?? true;
     this.reprobeCycles = Math.max(1, options.reprobeCycles ?? 20);
-    this.filename = options.filename ?? workerFile('vm-sampling');
     this.log = options.log ?? getLogger('vm-sampling');
     this.skip = new ExpiringCache(options.skipTtl ?? 40, () => this.cache.clock());
   }
@@ -195,7 +191,7 @@ export class VmSampler {
     this.bulkInFlight = true;
     let result: SampleAllResult;
     try {
-      result = await context.dispatch<SampleAllResult>(this.spec('sampleAll', task), {
+      result = await vmSamplingTasks.sampleAll(context, task, {
         onLate: (outcome) => this.lateBulk(cycle, outcome),
       });
     } catch (err) {
@@ -290,7 +286,7 @@ export class VmSampler {
     };
     let promise: Promise<SampleEachResult>;
     try {
-      promise = context.dispatch<SampleEachResult>(this.spec('sampleEach', task), {
+      promise = vmSamplingTasks.sampleEach(context, task, {
         onLate: (outcome) => this.lateChunk(cycle, chunk, outcome),
       });
     } catch (err) {
@@ -352,10 +348,6 @@ export class VmSampler {
       '%d of %d sampling tasks did not complete (%d queue full, %d timed out, %d failed)',
       errors.length, chunks, exhausted, timedOut, other,
     );
-  }
-
-  private spec(name: 'sampleAll' | 'sampleEach', args: SampleAllTask | SampleEachTask): TaskSpec {
-    return { name, args, filename: this.filename };
   }
 }
 

@@ -1,20 +1,19 @@
 /**
- * The typed face of hostvisor's libvirt addon.
+ * The blocking face of hostvisor's libvirt addon: for worker threads only.
  *
- * Every method here is SYNCHRONOUS and may block for as long as libvirt does (a hung QEMU
- * monitor, an unreachable daemon). They are meant for piscina worker threads, where blocking is
- * the point of the Executor. The main thread never calls them; it only opens the connection with
- * openAsync() and registers for events (subscribe) at start.
+ * Every call here is SYNCHRONOUS and may block for as long as libvirt does (a hung QEMU monitor,
+ * an unreachable daemon). Blocking is the point of a piscina worker, and never allowed on the main
+ * thread, so this module is not re-exported from the folder's index: the main thread holds a
+ * LibvirtHandle (handle.ts) instead, which can open, close and listen, and nothing else.
  *
- * A LibvirtConnection is one holder of the process-wide connection for its URI: every thread
- * that makes one for the same URI shares the same libvirt connection (and, with the test driver,
- * the same domains). The connection opens on first use; close() gives the reference back.
+ * A BlockingLibvirt is one holder of the process-wide connection for its URI: every thread that
+ * makes one for the same URI shares the same libvirt connection (and, with the test driver, the
+ * same domains). The connection opens on first use; close() gives the reference back.
  *
  * Domains are named by UUID string. Each call looks the domain up and frees it before returning,
  * so no libvirt handle outlives a call. A failed call throws LibvirtError; an unknown UUID gives
  * code VIR_ERR_NO_DOMAIN (ErrorCode.NO_DOMAIN).
  */
-import { decodeEvent, type LibvirtEvent } from './events.js';
 import { native, scratch, type NativeConnection } from './native.js';
 import { decodeSample } from './sample.js';
 import type {
@@ -40,45 +39,12 @@ export interface MigrateOptions {
   bandwidth?: number;
 }
 
-export class LibvirtConnection {
-  private readonly handle: NativeConnection;
-
-  constructor(uri: string) {
-    this.handle = new native.Connection(uri);
-  }
-
-  get uri(): string {
-    return this.handle.uri;
-  }
-
-  isOpen(): boolean {
-    return this.handle.isOpen();
-  }
-
-  /** Opens now (or reopens a dropped connection), blocking. Workers may rely on lazy opening. */
-  open(): HostIdentity {
-    return this.handle.open();
-  }
-
-  /** Opens (or reopens) on libuv's thread pool: the main thread's way in. */
-  openAsync(): Promise<HostIdentity> {
-    return this.handle.openAsync();
-  }
-
-  /** Gives this holder's reference back. Later calls throw (VIR_ERR_INVALID_CONN). */
-  close(): void {
-    this.handle.close();
-  }
-
-  /** The same for the main thread: the libvirt call that closes runs on libuv's thread pool. */
-  closeAsync(): Promise<void> {
-    return this.handle.closeAsync();
-  }
-
-  /** Fault hook: behave as if libvirt reported the connection closed (reason `error`). */
-  simulateDrop(): void {
-    this.handle.simulateDrop();
-  }
+/**
+ * The libvirt calls, without the holder's own lifecycle: what a worker task may call by name
+ * (the `verb` task of workers/libvirt.ts takes exactly the methods of this class).
+ */
+export class LibvirtCalls {
+  protected constructor(protected readonly handle: NativeConnection) {}
 
   // Host.
 
@@ -223,66 +189,54 @@ export class LibvirtConnection {
     native.sampleDomain(this.handle, uuid, disks, nics);
     return decodeSample(scratch, disks, nics);
   }
+}
 
-  // Events.
+/** A holder of the process-wide connection for `uri`, with the blocking calls. */
+export class BlockingLibvirt extends LibvirtCalls {
+  constructor(uri: string) {
+    super(new native.Connection(uri));
+  }
 
-  /**
-   * Delivers this connection's domain events (and its drops and reopens) to `listener` on the
-   * calling thread, in order. Needs the event loop running (startEventLoop). The subscription
-   * survives reopening. Listeners should not throw (a throw becomes a process warning).
-   * Registering and giving back are calls to libvirtd, made on libuv's thread pool (a hung libvirtd
-   * may never answer them). Resolves to the function that unsubscribes: deliveries stop at once,
-   * and its promise settles when libvirt has the callbacks back.
-   */
-  async subscribe(listener: (event: LibvirtEvent) => void): Promise<() => Promise<void>> {
-    const subscription = await native.subscribe(this.handle, (raw) => {
-      try {
-        listener(decodeEvent(raw));
-      } catch (err) {
-        // Thrown back into the addon it would vanish; a warning at least shows up.
-        process.emitWarning(`libvirt event listener threw: ${err instanceof Error ? err.stack : String(err)}`);
-      }
-    });
-    return () => subscription.closeAsync();
+  get uri(): string {
+    return this.handle.uri;
+  }
+
+  isOpen(): boolean {
+    return this.handle.isOpen();
+  }
+
+  /** Opens now (or reopens a dropped connection), blocking. Calls open it lazily too. */
+  open(): HostIdentity {
+    return this.handle.open();
+  }
+
+  /** Gives this holder's reference back. Later calls throw (VIR_ERR_INVALID_CONN). */
+  close(): void {
+    this.handle.close();
   }
 }
 
-/**
- * Starts the process-wide thread running libvirt's event loop. Counted: each start needs a stop.
- * Cheap and non-blocking, so the main thread may call it.
- */
-export function startEventLoop(): void {
-  native.startEventLoop();
-}
+/** The name of a libvirt call a worker task may make. */
+export type LibvirtVerb = {
+  [K in keyof LibvirtCalls]: LibvirtCalls[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof LibvirtCalls];
 
-/** Stops the event-loop thread (the last holder's stop ends it); false if it did not end in time. */
-export function stopEventLoop(timeoutMs = 2000): boolean {
-  return native.stopEventLoop(timeoutMs);
-}
+/** The same names at run time, read from the class itself. */
+export const libvirtVerbs: ReadonlySet<string> = new Set(
+  Object.getOwnPropertyNames(LibvirtCalls.prototype).filter((name) => name !== 'constructor'),
+);
 
-export function eventLoopRunning(): boolean {
-  return native.eventLoopRunning();
-}
-
-/** Version of the libvirt library loaded in this process (no connection needed). */
-export function clientLibVersion(): number {
-  return native.clientLibVersion();
-}
-
-/** 9000000 → "9.0.0". */
-export function formatVersion(encoded: number): string {
-  return `${Math.floor(encoded / 1_000_000)}.${Math.floor(encoded / 1000) % 1000}.${encoded % 1000}`;
-}
+const holders = new Map<string, BlockingLibvirt>();
 
 /**
- * Ends the process at once with `code`. Node's exit waits for every worker thread, and one stuck in
- * a system call never finishes: after a stop that left stuck threads, this is how the daemon exits.
+ * This thread's holder for `uri`, made on first use and kept for the thread's life (the addon
+ * shares one connection among all threads, so a holder per thread costs nothing).
  */
-export function exitNow(code: number): never {
-  return native.exitNow(code);
-}
-
-/** Tells systemd about the daemon (`READY=1`, `STOPPING=1`, `WATCHDOG=1`); false outside systemd. */
-export function sdNotify(state: string): boolean {
-  return native.sdNotify(state);
+export function connectionFor(uri: string): BlockingLibvirt {
+  let holder = holders.get(uri);
+  if (holder === undefined) {
+    holder = new BlockingLibvirt(uri);
+    holders.set(uri, holder);
+  }
+  return holder;
 }

@@ -3,7 +3,15 @@
  * WATCHDOG=1 from the main thread at half the watchdog interval. The watchdog ping is a timer on
  * the event loop, so a blocked loop misses it and systemd restarts the daemon: that is the point.
  */
-import { sdNotify } from './virt/libvirt/index.js';
+import { native } from '../virt/libvirt/native.js';
+
+/**
+ * sd_notify(3): tells systemd about the daemon (`READY=1`, `STOPPING=1`, `WATCHDOG=1`); false
+ * outside systemd. The libvirt addon provides it, being the native module at hand.
+ */
+export function sdNotify(state: string): boolean {
+  return native.sdNotify(state);
+}
 
 export interface Notifier {
   ready(status: string): void;
