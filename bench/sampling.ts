@@ -20,7 +20,7 @@ import { JsonRpcClient } from '../src/client/jsonrpc-client.js';
 import { loadConfig } from '../src/config/load.js';
 import { getLogger, setLogLevel } from '../src/log.js';
 import { repoRoot } from '../src/paths.js';
-import { buildDaemon } from '../src/supervisor.js';
+import { buildDaemon } from '../src/daemon/build.js';
 import { LibvirtHandle } from '../src/virt/libvirt/index.js';
 import { writeTestHost } from '../test/doubles/testhost.js';
 

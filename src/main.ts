@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * hostvisord: flags, config, signals. Everything else is built by the supervisor.
+ * hostvisord: flags, config, signals. Everything else is built in src/daemon/.
  * Exit codes: 0 clean stop, 1 a part failed to start or stop, 2 bad flags or config,
  * 70 an uncaught error (systemd restarts us: never run on in an unknown state).
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, formatConfig, loadConfig, parseListen, type LoadedConfig } from './config/load.js';
 import { initLogging, type Logger } from './log.js';
-import { buildDaemon, version } from './supervisor.js';
+import { buildDaemon } from './daemon/build.js';
+import { version } from './daemon/version.js';
 import { exitNow } from './process/exit.js';
 import { systemdNotifier } from './process/sd-notify.js';
 

@@ -52,7 +52,7 @@ export interface DaemonMetricsOptions {
 
 export class DaemonMetrics {
   private readonly executors: readonly ObservedExecutor[];
-  private readonly connections: (() => number) | undefined;
+  private connections: (() => number) | undefined;
   private readonly rpc = new Map<string, Timings>();
   private readonly tasks = new Map<string, Timings>();
   private readonly loop: IntervalHistogram;
@@ -64,6 +64,11 @@ export class DaemonMetrics {
     this.connections = options.connections;
     this.resolutionMs = options.loopResolutionMs ?? 20;
     this.loop = monitorEventLoopDelay({ resolution: this.resolutionMs });
+  }
+
+  /** Counts open connections from now on (the acceptor is built after the metrics it reports to). */
+  countConnections(source: () => number): void {
+    this.connections = source;
   }
 
   /** The engine's hook: one answered call. Unknown methods never get here (bounded labels). */

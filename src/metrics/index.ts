@@ -19,8 +19,6 @@ import { StatsdSink } from './statsd.js';
 
 export interface MetricsSources<V> {
   executors: readonly ObservedExecutor[];
-  /** Open connections (front.acceptor.connectionCount); read at each health check. */
-  connections?: () => number;
   hostStats: () => Readonly<Record<string, unknown>>;
   vms: () => Iterable<V>;
   vmStats: (vm: V) => VmStatsElement;
@@ -41,10 +39,7 @@ export function createMetrics<V>(config: Config, sources: MetricsSources<V>, log
     : undefined;
   const prometheus = new PrometheusExport();
   const hub = new MetricsHub({ statsd, prometheus, log });
-  const daemon = new DaemonMetrics({
-    executors: sources.executors,
-    ...(sources.connections ? { connections: sources.connections } : {}),
-  });
+  const daemon = new DaemonMetrics({ executors: sources.executors });
   const health = new HealthMonitor({ intervalSeconds: config.health.check_interval, hub, daemon, log: getLogger('health') });
   const sampling = new SamplingReporter<V>({ hub, hostStats: sources.hostStats, vms: sources.vms, vmStats: sources.vmStats, log });
   return { registry: prometheus.registry, health, sampling, daemon, hub };

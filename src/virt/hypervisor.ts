@@ -9,7 +9,6 @@
  * only synchronous libvirt calls are registering for events and the event-loop start/stop.
  * Verbs and sampling run in workers, which open their own holder of the same connection.
  */
-import type { Config } from '../config/schema.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, type Logger } from '../log.js';
 import {
@@ -50,17 +49,13 @@ export class Hypervisor implements Part {
   private stopped = false;
 
   constructor(
-    private readonly config: Config,
+    /** The URI workers open to reach the same connection (`[libvirt] uri`). */
+    readonly uri: string,
     options: HypervisorOptions = {},
   ) {
     this.log = options.log ?? getLogger('hypervisor');
     this.reopenDelaysMs = options.reopenDelaysMs ?? DEFAULT_REOPEN_DELAYS_MS;
     this.eventLoopStopMs = options.eventLoopStopMs ?? 2000;
-  }
-
-  /** The URI workers open to reach the same connection. */
-  get uri(): string {
-    return this.config.libvirt.uri;
   }
 
   /** What the hypervisor said about itself when last (re)opened. */

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { initLogging, setLogLevel } from '../../src/log.js';
-import { buildDaemon, type Daemon } from '../../src/supervisor.js';
+import { buildDaemon, type Daemon } from '../../src/daemon/build.js';
 
 interface Line {
   level: number;

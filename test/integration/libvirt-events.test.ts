@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { repoRoot } from '../../src/paths.js';
 import { Hypervisor, type HypervisorEvent } from '../../src/virt/hypervisor.js';
 import { BlockingLibvirt } from '../../src/virt/libvirt/blocking.js';
@@ -24,8 +23,7 @@ const sink = new Writable({
   },
 });
 const log = pino({ level: 'info' }, sink);
-const config = loadConfig({ env: {}, flags: { 'libvirt.uri': URI } }).config;
-const hypervisor = new Hypervisor(config, { log, reopenDelaysMs: [20, 50] });
+const hypervisor = new Hypervisor(URI, { log, reopenDelaysMs: [20, 50] });
 const conn = new BlockingLibvirt(URI);
 const events: HypervisorEvent[] = [];
 
@@ -124,8 +122,7 @@ describe('hypervisor part', () => {
 
 describe('hypervisor part failures', () => {
   it('a start that cannot reach the hypervisor fails with a LibvirtError and undoes itself', async () => {
-    const missing = loadConfig({ env: {}, flags: { 'libvirt.uri': 'test:///nonexistent/node.xml' } }).config;
-    const bad = new Hypervisor(missing, { log });
+    const bad = new Hypervisor('test:///nonexistent/node.xml', { log });
     const err = await bad.start(new AbortController().signal).then(
       () => undefined,
       (e: unknown) => e,
@@ -143,7 +140,7 @@ describe('process exit', () => {
   const script = (stop: boolean): string => `
     import { Hypervisor } from ${JSON.stringify(compiled)};
     import { BlockingLibvirt } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'virt', 'libvirt', 'blocking.js'))};
-    const h = new Hypervisor({ libvirt: { uri: 'test:///default' } }, { log: (await import('pino')).pino({ level: 'silent' }) });
+    const h = new Hypervisor('test:///default', { log: (await import('pino')).pino({ level: 'silent' }) });
     await h.start(new AbortController().signal);
     let n = 0;
     h.on('lifecycle', () => n++);

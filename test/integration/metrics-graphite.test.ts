@@ -64,7 +64,8 @@ describe('metrics through Etsy statsd to graphite', () => {
   it('arrive in graphite plaintext under stats.gauges.<vdsm name>', async () => {
     const sink = new StatsdSink({ address: `localhost:${statsdPort}`, maxDatagram: 1432, log: getLogger('statsd') });
     const hub = new MetricsHub({ statsd: sink, log: getLogger('metrics') });
-    const daemon = new DaemonMetrics({ executors: [], connections: () => 3 });
+    const daemon = new DaemonMetrics({ executors: [] });
+    daemon.countConnections(() => 3);
     daemon.onCall('Host.getStats', 12, undefined);
     const health = new HealthMonitor({ intervalSeconds: 3600, hub, daemon, log: getLogger('health') });
     health.start();

@@ -115,7 +115,8 @@ describe('daemon metrics', () => {
       },
       toString: () => '<Executor rpc>',
     };
-    const daemon = new DaemonMetrics({ executors: [executor], connections: () => 4 });
+    const daemon = new DaemonMetrics({ executors: [executor] });
+    daemon.countConnections(() => 4);
     const timed = daemon.timed(executor);
     expect(String(timed)).toBe('<Executor rpc>');
     const result = timed.dispatch<string>({ name: 't', filename: 'x' });
@@ -149,7 +150,8 @@ describe('health monitor', () => {
     const statsd = new StatsdSink({ address: `127.0.0.1:${collector.port}`, maxDatagram: 1432, log });
     const prometheus = new PrometheusExport();
     const hub = new MetricsHub({ statsd, prometheus, log });
-    const daemon = new DaemonMetrics({ executors: [{ name: 'periodic', state: () => executorState('periodic') }], connections: () => 2 });
+    const daemon = new DaemonMetrics({ executors: [{ name: 'periodic', state: () => executorState('periodic') }], });
+    daemon.countConnections(() => 2);
     const monitor = new HealthMonitor({ intervalSeconds: 0.1, hub, daemon, log });
     monitor.start();
     // Busy the loop a little so there is CPU and delay to report.

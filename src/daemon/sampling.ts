@@ -1,0 +1,92 @@
+/**
+ * Host and VM sampling: the host monitor (host figures and the resource view), the VM sampler,
+ * the `host` Part that takes the first host sample before any client is served, and the two
+ * periodic Operations. The Operations are made once metrics exist (they report after each run),
+ * which is why they come from a second call.
+ */
+import { Operation, type Executor, type Scheduler, type TaskDispatcher, type TaskSpec } from '../concurrency/index.js';
+import type { Part } from '../lifecycle.js';
+import { getLogger, type Logger } from '../log.js';
+import { HostMonitor } from '../virt/host/monitor.js';
+import { VmSampler } from '../virt/sampling/vm-sampler.js';
+import { ExitCode, ExitReason, exitInfo } from '../virt/vm.js';
+import type { SamplingSettings } from './settings.js';
+import type { Vms } from './vms.js';
+
+/** Seconds the first host sample may take, whatever the sampling period. */
+const FIRST_SAMPLE_TIMEOUT = 10;
+
+export interface SamplingHooks {
+  /** Runs the sampling tasks (the periodic pool, timed for metrics). */
+  executor: TaskDispatcher;
+  afterHostSample(): void;
+  /** Never rejects. */
+  afterVmCycle(): Promise<void>;
+}
+
+export interface Sampling {
+  readonly host: HostMonitor;
+  readonly sampler: VmSampler;
+  /** The first host sample: resources are known before recovery and before any client. */
+  readonly firstHostSample: Part;
+  operations(scheduler: Scheduler, hooks: SamplingHooks): Operation[];
+}
+
+export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Executor, log: Logger): Sampling {
+  const { registry } = vms;
+  const host = new HostMonitor({
+    uri: settings.uri,
+    statvfsPaths: settings.statvfsPaths,
+    instancesPath: settings.instancesPath,
+    vcpuPinSet: settings.vcpuPinSet,
+    vms: () => registry.all(),
+    onResources: (view) => vms.events.emit('host', 'resources', 'no_id', { resources: view }),
+    log: getLogger('host-monitor'),
+  });
+  const sampler = new VmSampler({
+    uri: settings.uri,
+    cache: vms.cache,
+    vms: () => registry.all(),
+    // The domain went away without an event we saw (e.g. undefined behind our back).
+    onVanished: (vmId) => registry.get(vmId)?.markDown(exitInfo(ExitCode.ERROR, ExitReason.LIBVIRT_DOMAIN_MISSING)),
+    log: getLogger('vm-sampling'),
+    // As many per-VM chunks as warm periodic threads: the per-VM calls are short (NOWAIT), two
+    // chunks keep two cores busy, and more would start threads for a few milliseconds' work.
+    chunks: 2,
+  });
+  registry.onRemoved((vm) => sampler.forget(vm.id));
+
+  const firstHostSample: Part = {
+    name: 'host',
+    async start() {
+      // Threads are still booting at start: a short sampling period must not fail the start.
+      const timeout = Math.max(settings.hostInterval, FIRST_SAMPLE_TIMEOUT);
+      await host.sample({ dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout, discard: true }) });
+      log.info({ resources: host.resources }, 'host resources');
+    },
+    stop() {},
+  };
+
+  const operations = (scheduler: Scheduler, hooks: SamplingHooks): Operation[] => [
+    new Operation(
+      async (ctx) => {
+        await host.sample(ctx);
+        hooks.afterHostSample();
+      },
+      settings.hostInterval,
+      scheduler,
+      { name: 'host-sampling', exclusive: true, executor: hooks.executor, timeout: settings.hostInterval },
+    ),
+    new Operation(
+      async (ctx) => {
+        for (const vm of registry.all()) vm.checkPowerUp(settings.powerUpGrace);
+        await sampler.sample(ctx);
+        void hooks.afterVmCycle(); // never rejects; yields between batches of VMs
+      },
+      settings.vmInterval,
+      scheduler,
+      { name: 'vm-sampling', executor: hooks.executor },
+    ),
+  ];
+  return { host, sampler, firstHostSample, operations };
+}

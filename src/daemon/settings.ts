@@ -1,0 +1,79 @@
+/**
+ * The daemon's settings, cut from the config once at the root: each builder in this folder gets
+ * the few values it uses, never the whole Config, so what a part depends on reads off its type.
+ */
+import type { Config } from '../config/schema.js';
+
+/** One executor's pool: vdsm's worker count, queue room per worker and stuck-worker ceiling. */
+export interface PoolSettings {
+  readonly workers: number;
+  readonly tasksPerWorker: number;
+  readonly maxWorkers: number;
+}
+
+export interface SamplingSettings {
+  readonly uri: string;
+  /** Seconds between host samples; also their timeout. */
+  readonly hostInterval: number;
+  /** Seconds between VM sampling cycles. */
+  readonly vmInterval: number;
+  /** Seconds a VM may stay Powering up without a guest agent before it is taken as Up. */
+  readonly powerUpGrace: number;
+  readonly statvfsPaths: readonly string[];
+  readonly instancesPath: string;
+  readonly vcpuPinSet: string;
+}
+
+export interface GuestSettings {
+  readonly uri: string;
+  readonly channelsDir: string;
+  /** Seconds of silence after which an oVirt agent is stale. */
+  readonly staleAfter: number;
+  readonly qgaCommandTimeout: number;
+  readonly qgaPollingPeriod: number;
+  readonly qgaTaskTimeout: number;
+}
+
+export interface DaemonSettings {
+  readonly uri: string;
+  readonly pools: { readonly rpc: PoolSettings; readonly periodic: PoolSettings; readonly qga: PoolSettings };
+  readonly sampling: SamplingSettings;
+  readonly guests: GuestSettings;
+  /** Seconds: VM stats older than this report the VM unresponsive. */
+  readonly vmCommandTimeout: number;
+  /** Seconds a verb's libvirt call may take. */
+  readonly verbTimeout: number;
+}
+
+export function daemonSettings(config: Config): DaemonSettings {
+  const uri = config.libvirt.uri;
+  const s = config.sampling;
+  const ga = config.guest_agent;
+  return {
+    uri,
+    pools: {
+      rpc: { workers: config.rpc.worker_threads, tasksPerWorker: config.rpc.tasks_per_worker, maxWorkers: config.rpc.max_workers },
+      periodic: { workers: s.periodic_workers, tasksPerWorker: s.periodic_task_per_worker, maxWorkers: s.max_workers },
+      qga: { workers: ga.periodic_workers, tasksPerWorker: ga.periodic_task_per_worker, maxWorkers: ga.max_workers },
+    },
+    sampling: {
+      uri,
+      hostInterval: config.vars.host_sample_stats_interval,
+      vmInterval: config.vars.vm_sample_interval,
+      powerUpGrace: config.vars.guest_agent_timeout,
+      statvfsPaths: s.statvfs_paths,
+      instancesPath: s.instances_path,
+      vcpuPinSet: s.vcpu_pin_set,
+    },
+    guests: {
+      uri,
+      channelsDir: ga.channels_dir,
+      staleAfter: config.vars.guest_agent_timeout,
+      qgaCommandTimeout: ga.qga_command_timeout,
+      qgaPollingPeriod: ga.qga_polling_period,
+      qgaTaskTimeout: ga.qga_task_timeout,
+    },
+    vmCommandTimeout: config.vars.vm_command_timeout,
+    verbTimeout: config.rpc.worker_timeout,
+  };
+}

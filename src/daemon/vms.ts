@@ -1,0 +1,93 @@
+/**
+ * The VMs of this host on the main thread: the events bus, the registry fed by libvirt's domain
+ * events and the cache of their samples; and the `recovery` Part that registers every domain
+ * already on the host before any client is served (nothing is lost across a restart).
+ */
+import type { Executor } from '../concurrency/index.js';
+import type { Part } from '../lifecycle.js';
+import { getLogger, type Logger } from '../log.js';
+import { EventBus, eventTime } from '../rpc/events.js';
+import { vmTasks } from '../tasks/vm.js';
+import type { Hypervisor } from '../virt/hypervisor.js';
+import { DomainState } from '../virt/libvirt/index.js';
+import { VmRegistry } from '../virt/registry.js';
+import { StatsCache } from '../virt/sampling/stats-cache.js';
+import type { VmSample } from '../virt/sampling/vm-sample.js';
+import { vmStats, type VmStatsElement } from '../virt/vm-stats.js';
+import type { Vm, VmStatus } from '../virt/vm.js';
+
+export interface Vms {
+  readonly events: EventBus;
+  readonly registry: VmRegistry;
+  readonly cache: StatsCache<VmSample>;
+  /** A VM's stats element as VM.getStats answers it. */
+  stats(vm: Vm): VmStatsElement;
+}
+
+export interface VmsOptions {
+  hypervisor: Hypervisor;
+  /** Seconds: stats older than this report the VM unresponsive. */
+  commandTimeout: number;
+}
+
+export function buildVms(options: VmsOptions): Vms {
+  const events = new EventBus();
+  const registry = new VmRegistry(events, { eventTime, monotonic: () => performance.now() / 1000 });
+  const cache = new StatsCache<VmSample>(getLogger('stats-cache'));
+  registry.onAdded((vm) => cache.add(vm.id));
+  // A VM back from Down must not look unresponsive before its first new sample.
+  registry.onStarted((vm) => cache.add(vm.id));
+  registry.onRemoved((vm) => cache.remove(vm.id));
+  options.hypervisor.on('lifecycle', (event) => registry.handleEvent(event));
+  options.hypervisor.on('io-error', (event) => registry.handleEvent(event));
+  return { events, registry, cache, stats: (vm) => vmStats(vm, cache.get(vm.id), { commandTimeout: options.commandTimeout }) };
+}
+
+export interface Recovery {
+  /** Registers the domains already on the host. */
+  readonly part: Part;
+  /** False until then: requests are answered 99 (recovering) meanwhile. */
+  done(): boolean;
+}
+
+export interface RecoveryOptions {
+  uri: string;
+  registry: VmRegistry;
+  /** Where the domains are listed (a libvirt call, so a worker pool). */
+  periodic: Executor;
+  /** Called once every domain is registered (the resource view counts them). */
+  onRecovered: () => void;
+  log: Logger;
+}
+
+export function recovery(options: RecoveryOptions): Recovery {
+  let done = false;
+  const part: Part = {
+    name: 'recovery',
+    async start() {
+      const domains = await vmTasks.discover(options.periodic, { uri: options.uri });
+      for (const domain of domains) options.registry.add(domain.uuid, domain.name, recoveredStatus(domain.state)).describe(domain);
+      options.onRecovered();
+      done = true;
+      options.log.info({ vms: options.registry.size }, 'recovered the VMs on the host');
+    },
+    stop() {},
+  };
+  return { part, done: () => done };
+}
+
+/** A domain's libvirt state as the VM status it is recovered in. */
+function recoveredStatus(state: number): VmStatus {
+  switch (state) {
+    case DomainState.RUNNING:
+    case DomainState.BLOCKED:
+      return 'Up';
+    case DomainState.PAUSED:
+    case DomainState.PMSUSPENDED:
+      return 'Paused';
+    case DomainState.SHUTDOWN:
+      return 'Powering down';
+    default:
+      return 'Down';
+  }
+}
