@@ -15,7 +15,8 @@
  * code VIR_ERR_NO_DOMAIN (ErrorCode.NO_DOMAIN).
  */
 import { decodeEvent, type LibvirtEvent } from './events.js';
-import { native, scratch, type NativeConnection } from './native.js';
+import { ErrorCode, isLibvirtError } from './errors.js';
+import { native, scratch, type NativeConnection, type NodeDeviceXml } from './native.js';
 import { decodeSample } from './sample.js';
 import type {
   BlockStats,
@@ -244,6 +245,30 @@ export class LibvirtConnection {
       }
     });
     return () => subscription.closeAsync();
+  }
+
+  // Host hardware: what capabilities, hostdevListByCaps and getHardwareInfo read.
+
+  /**
+   * virConnectGetDomainCapabilities for the default emulator, arch, machine and virt type unless
+   * given. Null when the driver does not implement it (the test driver): the host then has no
+   * usable CPU model list, which is not an error.
+   */
+  domainCapabilities(options: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {}): string | null {
+    try {
+      return native.domainCapabilities(this.handle, options.emulator ?? '', options.arch ?? '', options.machine ?? '', options.virttype ?? '');
+    } catch (err) {
+      if (isLibvirtError(err, ErrorCode.NO_SUPPORT)) return null;
+      throw err;
+    }
+  }
+  /** Every host device libvirt knows (virConnectListAllNodeDevices) with its XML; flags filter by capability. */
+  nodeDevices(flags = 0): NodeDeviceXml[] {
+    return native.nodeDevices(this.handle, flags);
+  }
+  /** The host's SMBIOS tables as libvirt reads them (virConnectGetSysinfo). */
+  sysinfo(): string {
+    return native.sysinfo(this.handle);
   }
 }
 
