@@ -62,7 +62,7 @@ function address(capability: XmlElement, type: string): Record<string, string> |
 }
 
 /** What only PCI devices carry: IOMMU group, NUMA node, the physical function of a VF, assignability. */
-function pciParams(capability: XmlElement, headerType: number | undefined): Partial<HostDeviceParams> {
+function pciParams(capability: XmlElement): Partial<HostDeviceParams> {
   const out: Partial<HostDeviceParams> = {};
   const group = find(capability, 'iommuGroup')?.attributes['number'];
   if (group !== undefined) out.iommu_group = group;
@@ -74,17 +74,15 @@ function pciParams(capability: XmlElement, headerType: number | undefined): Part
     const pf = find(sub, 'address');
     if (pf) out.physfn = pciAddressToName(pf.attributes);
   }
-  // Bridges cannot be given to a guest; otherwise only an endpoint (header type 0) can.
-  const bridge = subType === 'pci-bridge' || subType === 'cardbus-bridge';
-  out.is_assignable = bridge || (headerType !== undefined && (headerType & 0x7f) !== 0) ? 'false' : 'true';
+  // Bridges cannot be given to a guest: libvirt marks them by a sub-capability, or by their PCI
+  // class (0x0604 PCI-to-PCI, 0x0607 CardBus).
+  const pciClass = (textAt(capability, 'class') ?? '').toLowerCase().replace(/^0x/, '');
+  const bridge = subType === 'pci-bridge' || subType === 'cardbus-bridge' || pciClass.startsWith('0604') || pciClass.startsWith('0607');
+  out.is_assignable = bridge ? 'false' : 'true';
   return out;
 }
 
-/**
- * `pciHeaderType`: byte 0x0e of the function's PCI config space (sysfs `config`), when it could be
- * read; without it a PCI function that is not a bridge counts as assignable.
- */
-export function parseNodeDevice(xml: string, pciHeaderType?: number): HostDevice {
+export function parseNodeDevice(xml: string): HostDevice {
   const root = parseXmlTree(xml);
   const name = textAt(root, 'name') ?? '';
   const capability = find(root, 'capability');
@@ -94,7 +92,7 @@ export function parseNodeDevice(xml: string, pciHeaderType?: number): HostDevice
     Object.assign(params, productInfo(capability));
     const where = address(capability, type);
     if (where) params.address = where;
-    if (type === 'pci') Object.assign(params, pciParams(capability, pciHeaderType));
+    if (type === 'pci') Object.assign(params, pciParams(capability));
     if (type === 'scsi_generic') {
       const char = textAt(capability, 'char');
       if (char) params.udev_path = char;
