@@ -1,4 +1,5 @@
 /** /sys/kernel/mm/hugepages/hugepages-<size>kB/* and transparent_hugepage/enabled. */
+import { selectedChoice } from '../proc.js';
 
 /** `hugepages-2048kB` -> 2048; undefined for other names. */
 export function hugepageSizeOfDir(name: string): number | undefined {
@@ -34,7 +35,6 @@ export type ThpState = 'always' | 'madvise' | 'never';
 
 /** `always [madvise] never` -> `madvise`: the bracketed choice is the one in force. */
 export function parseThpEnabled(text: string | undefined): ThpState | undefined {
-  const match = /\[(\w+)\]/.exec(text ?? '');
-  const choice = match?.[1];
+  const choice = text === undefined ? undefined : selectedChoice(text);
   return choice === 'always' || choice === 'madvise' || choice === 'never' ? choice : undefined;
 }

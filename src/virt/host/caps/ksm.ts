@@ -2,6 +2,7 @@
  * Kernel samepage merging: its state from /sys/kernel/mm/ksm, and the CPU the ksmd kernel thread
  * spends, from its /proc/<pid>/stat (user + system clock ticks) sampled twice.
  */
+import { parsePidStat } from '../proc.js';
 
 export interface KsmState {
   /** run = 1: ksmd is merging. */
@@ -23,15 +24,9 @@ export function ksmState(files: { run?: number; pages_to_scan?: number; merge_ac
   };
 }
 
-/** utime + stime (fields 14 and 15) of a /proc/<pid>/stat line, in clock ticks. */
+/** utime + stime of a /proc/<pid>/stat line, in clock ticks. */
 export function cpuTicksOfStat(text: string): number | undefined {
-  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
-  const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = text.slice(close + 1).trim().split(/\s+/);
-  // fields[0] is field 3 (state): utime is field 14, so index 11.
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
+  const { utime, stime } = parsePidStat(text);
   return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
 }
 

@@ -1,5 +1,5 @@
 /** NUMA facts from /sys/devices/system/node and /proc/sys/kernel/numa_balancing. */
-import { parseMeminfo } from './meminfo.js';
+import { parseMeminfo } from '../proc.js';
 
 /** capabilities' autoNumaBalancing: 0 off, 1 on, 2 unknown (no such sysctl: kernel without NUMA balancing). */
 export type AutoNumaBalancing = 0 | 1 | 2;
@@ -22,8 +22,9 @@ export interface NodeMemory {
   freeKiB: number;
 }
 
+/** nodeN/meminfo: /proc/meminfo's lines, each prefixed with `Node N `. */
 export function parseNodeMeminfo(text: string): NodeMemory {
-  const fields = parseMeminfo(text);
+  const fields = parseMeminfo(text.replace(/^Node\s+\d+\s+/gm, ''));
   return { totalKiB: fields['MemTotal'] ?? 0, freeKiB: fields['MemFree'] ?? 0 };
 }
 

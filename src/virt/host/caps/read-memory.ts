@@ -3,7 +3,7 @@ import { HUGEPAGE_COUNTERS, hugepageSizeOfDir, hugepageState, parseThpEnabled, t
 import type { HostFiles } from './host-files.js';
 import { parseIdList, parseIntFile } from './key-value.js';
 import { commandOfStat, cpuTicksOfStat, ksmState, type KsmState } from './ksm.js';
-import { parseMeminfo } from './meminfo.js';
+import { parseMeminfo } from '../proc.js';
 import { parseNodeDistances, parseNodeMeminfo, parseNumaBalancing, type AutoNumaBalancing, type NodeMemory } from './numa.js';
 
 const NODE_ROOT = '/sys/devices/system/node';

@@ -3,7 +3,7 @@
  * per-CPU times and boot time. Read in a worker (`readStatsFacts`); turned into getStats' rates
  * between two readings on the main thread (`cpuStatistics`, `ksmCpuPercent`).
  */
-import { parseProcStat, type CpuTimes } from '../proc.js';
+import { busyAndTotal, parseProcStat } from '../proc.js';
 import type { FigureSource } from './figures.js';
 import type { HostFiles } from './host-files.js';
 import type { HugepageState, ThpState } from './hugepages.js';
@@ -28,7 +28,7 @@ export interface StatsFacts {
   thpState: ThpState | undefined;
   anonHugePagesMiB: number;
   /** Jiffies per CPU (`0`, `1`, ...). */
-  cpuTimes: Record<string, CpuTimes>;
+  cpuTimes: ReturnType<typeof parseProcStat>['perCpu'];
   bootTime: number;
 }
 
@@ -65,12 +65,6 @@ export interface CpuCoreStats {
   nodeIndex: number;
 }
 
-function busy(t: CpuTimes): { user: number; sys: number; total: number } {
-  const user = t.user + t.nice;
-  const sys = t.system + t.irq + t.softirq + t.steal;
-  return { user, sys, total: user + sys + t.idle + t.iowait };
-}
-
 /**
  * getStats' cpuStatistics between two readings: the percentage of each CPU's time spent in user,
  * system and idle, as strings with two decimals. A CPU only in the later reading (just onlined)
@@ -80,12 +74,12 @@ export function cpuStatistics(previous: StatsFacts, current: StatsFacts): Record
   const out: Record<string, CpuCoreStats> = {};
   for (const [cpu, now] of Object.entries(current.cpuTimes)) {
     const before = previous.cpuTimes[cpu];
-    const a = busy(now);
-    const b = before ? busy(before) : a;
+    const a = busyAndTotal(now);
+    const b = before ? busyAndTotal(before) : a;
     const total = a.total - b.total;
     const pct = (value: number) => (total > 0 ? ((100 * value) / total).toFixed(2) : '0.00');
     const user = a.user - b.user;
-    const sys = a.sys - b.sys;
+    const sys = a.system - b.system;
     out[cpu] = { cpuUser: pct(user), cpuSys: pct(sys), cpuIdle: total > 0 ? pct(total - user - sys) : '100.00', nodeIndex: current.cpuNodes[cpu] ?? 0 };
   }
   return out;
