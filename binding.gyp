@@ -10,6 +10,7 @@
         "src/virt/libvirt/native/event_sink.cc",
         "src/virt/libvirt/native/events_api.cc",
         "src/virt/libvirt/native/host.cc",
+        "src/virt/libvirt/native/host_devices.cc",
         "src/virt/libvirt/native/process.cc",
         "src/virt/libvirt/native/js.cc",
         "src/virt/libvirt/native/shared_connection.cc",

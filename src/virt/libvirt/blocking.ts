@@ -14,7 +14,8 @@
  * so no libvirt handle outlives a call. A failed call throws LibvirtError; an unknown UUID gives
  * code VIR_ERR_NO_DOMAIN (ErrorCode.NO_DOMAIN).
  */
-import { native, scratch, type NativeConnection } from './native.js';
+import { ErrorCode, isLibvirtError } from './errors.js';
+import { native, scratch, type NativeConnection, type NodeDeviceXml } from './native.js';
 import { decodeSample } from './sample.js';
 import type {
   BlockStats,
@@ -188,6 +189,30 @@ export class LibvirtCalls {
     const nics = devices.nics ?? [];
     native.sampleDomain(this.handle, uuid, disks, nics);
     return decodeSample(scratch, disks, nics);
+  }
+
+  // Host hardware: what capabilities, hostdevListByCaps and getHardwareInfo read.
+
+  /**
+   * virConnectGetDomainCapabilities for the default emulator, arch, machine and virt type unless
+   * given. Null when the driver does not implement it (the test driver): the host then has no
+   * usable CPU model list, which is not an error.
+   */
+  domainCapabilities(options: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {}): string | null {
+    try {
+      return native.domainCapabilities(this.handle, options.emulator ?? '', options.arch ?? '', options.machine ?? '', options.virttype ?? '');
+    } catch (err) {
+      if (isLibvirtError(err, ErrorCode.NO_SUPPORT)) return null;
+      throw err;
+    }
+  }
+  /** Every host device libvirt knows (virConnectListAllNodeDevices) with its XML; flags filter by capability. */
+  nodeDevices(flags = 0): NodeDeviceXml[] {
+    return native.nodeDevices(this.handle, flags);
+  }
+  /** The host's SMBIOS tables as libvirt reads them (virConnectGetSysinfo). */
+  sysinfo(): string {
+    return native.sysinfo(this.handle);
   }
 }
 

@@ -105,6 +105,17 @@ export interface NativeAddon {
   startEventLoop(): void;
   stopEventLoop(timeoutMs: number): boolean;
   eventLoopRunning(): boolean;
+
+  /** Empty strings let libvirt choose; VIR_ERR_NO_SUPPORT on drivers without it (test driver). */
+  domainCapabilities(c: C, emulator: string, arch: string, machine: string, virttype: string): string;
+  nodeDevices(c: C, flags: number): NodeDeviceXml[];
+  sysinfo(c: C): string;
+}
+
+/** One host device as libvirt lists it: its name and its XML description. */
+export interface NodeDeviceXml {
+  name: string;
+  xml: string;
 }
 
 function load(): NativeAddon {

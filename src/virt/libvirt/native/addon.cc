@@ -60,6 +60,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("setScratch", Napi::Function::New(env, SetScratch, "setScratch"));
   ExportHost(env, exports);
+  ExportHostDevices(env, exports);
   ExportDomain(env, exports);
   ExportStats(env, exports);
   ExportEvents(env, exports);
