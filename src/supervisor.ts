@@ -80,7 +80,12 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const uri = config.libvirt.uri;
   const scheduler = new Scheduler('hostvisor.Scheduler', { logger: getLogger('scheduler') });
   const executor = (name: string, workers: number, tasksPerWorker: number, maxWorkers: number, worker: string, warmThreads?: number): Executor =>
-    new Executor(name, workers, workers * tasksPerWorker, maxWorkers, scheduler, {
+    new Executor({
+      name,
+      workers,
+      maxTasks: workers * tasksPerWorker,
+      maxWorkers,
+      scheduler,
       filename: workerFile(worker),
       logger: getLogger('executor', { executor: name }),
       ...(warmThreads === undefined ? {} : { warmThreads }),

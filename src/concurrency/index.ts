@@ -1,4 +1,4 @@
-/** The concurrency core: Scheduler, Executor over piscina, periodic Operations, VmDispatcher. */
+/** The concurrency core: Scheduler, Executor over piscina, periodic Operations. */
 export { Scheduler, ScheduledCall, callBefore, type Clock, type SchedulerOptions } from './scheduler.js';
 export {
   Executor,
@@ -13,14 +13,12 @@ export { Task, type TaskSpec, type DispatchOptions, type Settled } from './task.
 export type { TaskDispatcher } from './dispatcher.js';
 export {
   Operation,
-  startOperations,
   timeoutFrom,
   type OperationBody,
   type OperationContext,
   type OperationOptions,
   type OperationStats,
 } from './operation.js';
-export { VmDispatcher, type VmOperation, type VmTaskOutcome, type VmDispatcherOptions } from './vm-dispatcher.js';
 export { ThrottledLog } from './throttled-log.js';
 export {
   AlreadyStarted,
