@@ -24,7 +24,7 @@ const sink = new Writable({
 });
 const log = pino({ level: 'info' }, sink);
 const config = loadConfig({ env: {}, flags: { 'libvirt.uri': URI } }).config;
-const hypervisor = new Hypervisor(config, { log, reopenDelaysMs: [20, 50] });
+const hypervisor = new Hypervisor(config, { log, reopenBackoff: { initial: 20, max: 50 } });
 const conn = new LibvirtConnection(URI);
 const events: HypervisorEvent[] = [];
 
