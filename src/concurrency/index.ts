@@ -19,7 +19,6 @@ export {
   type OperationOptions,
   type OperationStats,
 } from './operation.js';
-export { ThrottledLog } from './throttled-log.js';
 export {
   AlreadyStarted,
   InvalidValue,

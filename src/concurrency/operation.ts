@@ -21,7 +21,7 @@ import type { TaskDispatcher } from './dispatcher.js';
 import { AlreadyStarted, InvalidValue, ResourceExhausted, TaskTimeout } from './errors.js';
 import type { ScheduledCall, Scheduler } from './scheduler.js';
 import type { DispatchOptions, TaskSpec } from './task.js';
-import { ThrottledLog } from './throttled-log.js';
+import { ThrottledLog } from '../log-throttle.js';
 
 /** What a run is given: the operation's timeout and discard, and a dispatch that applies them. */
 export interface OperationContext {

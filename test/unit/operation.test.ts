@@ -7,7 +7,7 @@ import { AlreadyStarted, InvalidValue, ResourceExhausted, TaskTimeout } from '..
 import { Executor } from '../../src/concurrency/executor.js';
 import { Operation, timeoutFrom, type OperationContext } from '../../src/concurrency/operation.js';
 import { Scheduler } from '../../src/concurrency/scheduler.js';
-import { ThrottledLog } from '../../src/concurrency/throttled-log.js';
+import { ThrottledLog } from '../../src/log-throttle.js';
 import { Fifos, LEVEL, TASKS, captureLogger, delay, waitFor } from '../fixtures/concurrency.js';
 
 let scheduler: Scheduler;
@@ -331,7 +331,7 @@ describe('ThrottledLog (vdsm throttledlog_test.py, T1)', () => {
   it('T1 interval 10, timeout 7 s with 1 s steps: calls 0, 7 and 10 are logged', () => {
     let now = 0;
     const { logger } = captureLogger();
-    const throttled = new ThrottledLog(logger, () => now);
+    const throttled = new ThrottledLog(logger, { clock: () => now });
     throttled.throttle('name', 10, 7);
     const logged: number[] = [];
     for (let i = 0; i < 12; i++, now += 1000) if (throttled.info('name', 'm')) logged.push(i);
