@@ -10,7 +10,7 @@ import { unwrap, type Outcome } from '../libvirt/outcome.js';
 import type { HostIdentity, NodeCpuStats, NodeInfo } from '../libvirt/types.js';
 import { SampleWindow } from '../sampling/sample-window.js';
 import { computeResources, offeredCpus, type ResourceView } from './resources.js';
-import type { HostFacts, HostSample } from './sample.js';
+import type { HostFacts, HostResourceSample } from './sample.js';
 import { hostStats, type VmCounts } from './stats.js';
 
 interface NodeSample {
@@ -34,7 +34,7 @@ export interface HostMonitorOptions {
 type Dispatch = OperationContext['dispatch'];
 
 export class HostMonitor {
-  private readonly window = new SampleWindow<HostSample>(2, () => Date.now() / 1000);
+  private readonly window = new SampleWindow<HostResourceSample>(2, () => Date.now() / 1000);
   private nodeSample: NodeSample | undefined;
   private facts: HostFacts | undefined;
   private offered: number[] | undefined;
@@ -51,7 +51,7 @@ export class HostMonitor {
     const nodeTask: TaskSpec = { name: 'hostInfo', filename: workerFile('libvirt'), args: { uri: this.options.uri } };
     const factsTask: TaskSpec = { name: 'hostFacts', filename: workerFile('host-sample') };
     const [sample, node, facts] = await Promise.all([
-      ctx.dispatch<HostSample>(hostTask),
+      ctx.dispatch<HostResourceSample>(hostTask),
       ctx.dispatch<Outcome<NodeSample>>(nodeTask).then(unwrap),
       this.facts ? Promise.resolve(this.facts) : ctx.dispatch<HostFacts>(factsTask),
     ]);
