@@ -28,11 +28,10 @@ import { AlreadyStarted, NotRunning, ResourceExhausted, TaskTimeout, WaitTimeout
 import type { TaskDispatcher } from './dispatcher.js';
 import type { Scheduler } from './scheduler.js';
 import { Task, type DispatchOptions, type Settled, type TaskSpec } from './task.js';
+import type { ExecutorCounters, ExecutorState, StopOptions, WorkerState } from './executor-state.js';
 import { TaskQueue } from './task-queue.js';
 import { ThreadPool, type StopReport } from './thread-pool.js';
 import { VirtualWorker } from './virtual-worker.js';
-
-import type { ExecutorCounters, ExecutorState, StopOptions, WorkerState } from './executor-state.js';
 
 export type { StopReport } from './thread-pool.js';
 export type { ExecutorCounters, ExecutorState, StopOptions, WorkerState } from './executor-state.js';

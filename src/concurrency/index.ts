@@ -1,4 +1,4 @@
-/** The concurrency core: Scheduler, Executor over piscina, periodic Operations. */
+/** The concurrency core: Scheduler, Executor over piscina, periodic Operations, reconnect Backoff. */
 export { Scheduler, ScheduledCall, callBefore, type Clock, type SchedulerOptions } from './scheduler.js';
 export {
   Executor,
@@ -11,6 +11,7 @@ export {
 } from './executor.js';
 export { Task, type TaskSpec, type DispatchOptions, type Settled } from './task.js';
 export type { TaskDispatcher } from './dispatcher.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
 export {
   Operation,
   timeoutFrom,
