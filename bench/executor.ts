@@ -71,7 +71,7 @@ function newPool(): Piscina {
 }
 
 function newExecutor(scheduler: Scheduler, name: string, maxTasks: number, maxWorkers = THREADS): Executor {
-  const executor = new Executor(name, THREADS, maxTasks, maxWorkers, scheduler, { filename: TASKS });
+  const executor = new Executor({ name, workers: THREADS, maxTasks, maxWorkers, scheduler, filename: TASKS });
   executor.start();
   return executor;
 }

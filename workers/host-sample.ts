@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { parseLoadavg, parseMeminfo, parseNetDev, parsePidStat, parseProcStat, selectedChoice } from '../src/virt/host/proc.js';
 import type { HostSampleTasks } from '../src/tasks/host-sample.js';
-import type { HostFacts, HostSample, NicSample } from '../src/virt/host/sample.js';
+import type { HostFacts, HostResourceSample, NicSample } from '../src/virt/host/sample.js';
 
 const read = (path: string): string => readFileSync(path, 'utf8');
 
@@ -34,8 +34,8 @@ function nics(): Record<string, NicSample> {
   return out;
 }
 
-function diskSpace(paths: readonly string[]): HostSample['disks'] {
-  const out: HostSample['disks'] = {};
+function diskSpace(paths: readonly string[]): HostResourceSample['disks'] {
+  const out: HostResourceSample['disks'] = {};
   const MiB = 1024 * 1024;
   for (const path of paths) {
     try {
@@ -48,14 +48,14 @@ function diskSpace(paths: readonly string[]): HostSample['disks'] {
   return out;
 }
 
-function self(): HostSample['self'] {
+function self(): HostResourceSample['self'] {
   const { utime, stime } = parsePidStat(read('/proc/self/stat'));
   const status = parseMeminfo(read('/proc/self/status'));
   const threads = Number(/^Threads:\s+(\d+)/m.exec(read('/proc/self/status'))?.[1] ?? 0);
   return { utime, stime, threads, rssKiB: status['VmRSS'] ?? 0 };
 }
 
-export function hostSample(args: { statvfsPaths: string[] }): HostSample {
+export function hostSample(args: { statvfsPaths: string[] }): HostResourceSample {
   const stat = parseProcStat(read('/proc/stat'));
   return {
     time: Date.now() / 1000,

@@ -1,5 +1,5 @@
 /**
- * What Operations and VmDispatchers need of an executor: dispatch. Tests pass fakes through it.
+ * What Operations and API verbs need of an executor: dispatch. Tests pass fakes through it.
  */
 import type { DispatchOptions, TaskSpec } from './task.js';
 

@@ -1,4 +1,4 @@
-/** The concurrency core: Scheduler, Executor over piscina, periodic Operations, VmDispatcher. */
+/** The concurrency core: Scheduler, Executor over piscina, periodic Operations, reconnect Backoff. */
 export { Scheduler, ScheduledCall, callBefore, type Clock, type SchedulerOptions } from './scheduler.js';
 export {
   Executor,
@@ -11,17 +11,15 @@ export {
 } from './executor.js';
 export { Task, type TaskSpec, type DispatchOptions, type Settled } from './task.js';
 export type { TaskDispatcher } from './dispatcher.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
 export {
   Operation,
-  startOperations,
   timeoutFrom,
   type OperationBody,
   type OperationContext,
   type OperationOptions,
   type OperationStats,
 } from './operation.js';
-export { VmDispatcher, type VmOperation, type VmTaskOutcome, type VmDispatcherOptions } from './vm-dispatcher.js';
-export { ThrottledLog } from './throttled-log.js';
 export {
   AlreadyStarted,
   InvalidValue,

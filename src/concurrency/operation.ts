@@ -2,7 +2,7 @@
  * Operation: a body run every `period` seconds (vdsm's periodic.Operation).
  * - The body is a main-thread function, typically async: it awaits executor dispatches (through
  *   context.dispatch, which carries the operation's own timeout and discard) and hands results to
- *   main-thread state, or it is a VmDispatcher fan-out. A run is complete when the body settles.
+ *   main-thread state. A run is complete when the body settles.
  * - start() runs the body at once. period <= 0 (or NaN) throws InvalidValue there, as vdsm checks
  *   it at start; a second start() throws AlreadyStarted.
  * - Non-exclusive: the next run is scheduled `period` after this one begins, so runs may overlap.
@@ -21,7 +21,7 @@ import type { TaskDispatcher } from './dispatcher.js';
 import { AlreadyStarted, InvalidValue, ResourceExhausted, TaskTimeout } from './errors.js';
 import type { ScheduledCall, Scheduler } from './scheduler.js';
 import type { DispatchOptions, TaskSpec } from './task.js';
-import { ThrottledLog } from './throttled-log.js';
+import { ThrottledLog } from '../log-throttle.js';
 
 /** What a run is given: the operation's timeout and discard, and a dispatch that applies them. */
 export interface OperationContext {
@@ -186,22 +186,4 @@ export class Operation {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/**
- * Starts each operation; one with an invalid period is logged ("Operation not started") and
- * skipped, and the rest still start (vdsm's periodic.start). Returns the started ones.
- */
-export function startOperations(operations: Iterable<Operation>, logger: Logger = getLogger('periodic')): Operation[] {
-  const started: Operation[] = [];
-  for (const operation of operations) {
-    try {
-      operation.start();
-      started.push(operation);
-    } catch (err) {
-      if (!(err instanceof InvalidValue)) throw err;
-      logger.warn({ err }, 'Operation not started: %s', err.message);
-    }
-  }
-  return started;
 }

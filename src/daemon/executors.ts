@@ -26,7 +26,12 @@ export interface Executors {
 export function buildExecutors(pools: DaemonSettings['pools']): Executors {
   const scheduler = new Scheduler('hostvisor.Scheduler', { logger: getLogger('scheduler') });
   const pool = (name: string, settings: PoolSettings, module: WorkerModule, warmThreads: number): Executor =>
-    new Executor(name, settings.workers, settings.workers * settings.tasksPerWorker, settings.maxWorkers, scheduler, {
+    new Executor({
+      name,
+      workers: settings.workers,
+      maxTasks: settings.workers * settings.tasksPerWorker,
+      maxWorkers: settings.maxWorkers,
+      scheduler,
       filename: workerModuleFile(module),
       logger: getLogger('executor', { executor: name }),
       warmThreads,

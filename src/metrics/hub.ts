@@ -6,7 +6,7 @@
 import type { Logger } from '../log.js';
 import { MetricBatch } from './batch.js';
 import type { PrometheusExport } from './prometheus.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { ThrottledLog } from '../log-throttle.js';
 import type { StatsdSink } from './statsd.js';
 import type { StatsdReport } from './statsd-report.js';
 
@@ -29,12 +29,12 @@ export interface MetricsHubOptions {
 export class MetricsHub {
   readonly statsd: StatsdSink | undefined;
   readonly prometheus: PrometheusExport | undefined;
-  private readonly failures: RateLimitedLog;
+  private readonly failures: ThrottledLog;
 
   constructor(options: MetricsHubOptions) {
     this.statsd = options.statsd;
     this.prometheus = options.prometheus;
-    this.failures = new RateLimitedLog(options.log, 60_000);
+    this.failures = new ThrottledLog(options.log, { period: 60, keyField: null });
   }
 
   /** One whole report. */
@@ -51,7 +51,7 @@ export class MetricsHub {
     try {
       statsd = this.statsd?.begin();
     } catch (err) {
-      this.failures.warn({ err, source }, 'sending metrics failed');
+      this.failures.log('failures', 'warn', { err, source }, 'sending metrics failed');
     }
     const guarded = (step: (r: StatsdReport) => void): void => {
       if (statsd === undefined) return;
@@ -59,7 +59,7 @@ export class MetricsHub {
         step(statsd);
       } catch (err) {
         statsd = undefined;
-        this.failures.warn({ err, source }, 'sending metrics failed');
+        this.failures.log('failures', 'warn', { err, source }, 'sending metrics failed');
       }
     };
     return {

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { VmStatsElement } from '../virt/vm-stats.js';
 import { hostMetrics } from './host-metrics.js';
 import type { MetricsHub } from './hub.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { ThrottledLog } from '../log-throttle.js';
 import { vmMetrics } from './vm-metrics.js';
 
 export interface SamplingReporterOptions<V> {
@@ -32,13 +32,13 @@ export interface ReportCost {
 }
 
 export class SamplingReporter<V> {
-  private readonly failures: RateLimitedLog;
+  private readonly failures: ThrottledLog;
   lastHost: ReportCost | undefined;
   lastVms: ReportCost | undefined;
   private vmReportRunning = false;
 
   constructor(private readonly options: SamplingReporterOptions<V>) {
-    this.failures = new RateLimitedLog(options.log, 60_000);
+    this.failures = new ThrottledLog(options.log, { period: 60, keyField: null });
   }
 
   afterHostSample(): void {
@@ -48,7 +48,7 @@ export class SamplingReporter<V> {
       this.options.hub.publish('host', batch);
       this.lastHost = { figures: batch.size, ms: performance.now() - t0 };
     } catch (err) {
-      this.failures.warn({ err }, 'host metrics failed');
+      this.failures.log('failures', 'warn', { err }, 'host metrics failed');
     }
   }
 
@@ -59,7 +59,7 @@ export class SamplingReporter<V> {
    */
   async afterVmCycle(): Promise<void> {
     if (this.vmReportRunning) {
-      this.failures.warn({}, 'VM metrics of the previous cycle still being sent: skipping this cycle');
+      this.failures.log('failures', 'warn', {}, 'VM metrics of the previous cycle still being sent: skipping this cycle');
       return;
     }
     this.vmReportRunning = true;
@@ -82,7 +82,7 @@ export class SamplingReporter<V> {
       busyMs += performance.now() - t0;
       this.lastVms = { figures: report.batch.size, ms: busyMs };
     } catch (err) {
-      this.failures.warn({ err }, 'VM metrics failed');
+      this.failures.log('failures', 'warn', { err }, 'VM metrics failed');
     } finally {
       this.vmReportRunning = false;
     }

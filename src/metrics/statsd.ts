@@ -21,7 +21,7 @@ import { isIP } from 'node:net';
 import { StatsD } from 'hot-shots';
 import type { Logger } from '../log.js';
 import type { MetricBatch } from './batch.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { ThrottledLog } from '../log-throttle.js';
 import { raw, StatsdReport, type RawClient, type StatsdCounters } from './statsd-report.js';
 
 export const STATSD_PORT = 8125;
@@ -73,7 +73,7 @@ export class StatsdSink {
   private readonly prefix: string;
   private readonly maxDatagram: number;
   private readonly log: Logger;
-  private readonly errorsLog: RateLimitedLog;
+  private readonly errorsLog: ThrottledLog;
   private readonly resolveEveryMs: number;
   private readonly retryMs: number;
   private readonly resolveHost: (host: string) => Promise<{ address: string; family: 4 | 6 }>;
@@ -91,7 +91,7 @@ export class StatsdSink {
     this.prefix = prefix === '' || prefix.endsWith('.') ? prefix : `${prefix}.`;
     this.maxDatagram = options.maxDatagram;
     this.log = options.log;
-    this.errorsLog = new RateLimitedLog(options.log, 60_000);
+    this.errorsLog = new ThrottledLog(options.log, { period: 60, keyField: null });
     this.resolveEveryMs = (options.resolveEverySeconds ?? 300) * 1000;
     this.retryMs = (options.retrySeconds ?? 30) * 1000;
     this.resolveHost = options.resolve ?? resolveFirst;
@@ -126,7 +126,7 @@ export class StatsdSink {
     const client = this.connection?.raw;
     if (client === undefined) {
       this.counters.dropped++;
-      this.errorsLog.warn({ collector: this.collector }, 'statsd collector address not known: metrics dropped');
+      this.errorsLog.log('errors', 'warn', { collector: this.collector }, 'statsd collector address not known: metrics dropped');
       return undefined;
     }
     return new StatsdReport(client, this.prefix, this.maxDatagram, this.counters);
@@ -181,7 +181,7 @@ export class StatsdSink {
 
   private onError(err: unknown): void {
     this.counters.errors++;
-    this.errorsLog.warn({ collector: this.collector, err }, 'statsd: cannot reach the collector');
+    this.errorsLog.log('errors', 'warn', { collector: this.collector, err }, 'statsd: cannot reach the collector');
   }
 }
 

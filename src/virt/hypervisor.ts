@@ -9,6 +9,7 @@
  * only synchronous libvirt calls are registering for events and the event-loop start/stop.
  * Verbs and sampling run in workers, which open their own holder of the same connection.
  */
+import { Backoff, type BackoffOptions } from '../concurrency/backoff.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, type Logger } from '../log.js';
 import {
@@ -25,19 +26,23 @@ export type HypervisorEventKind = HypervisorEvent['kind'];
 export type HypervisorListener<K extends HypervisorEventKind> = (event: Extract<HypervisorEvent, { kind: K }>) => void;
 
 export interface HypervisorOptions {
-  /** Delays between reopen attempts; the last one repeats. */
-  reopenDelaysMs?: readonly number[];
+  /** Delays between reopen attempts, milliseconds; DEFAULT_REOPEN_BACKOFF's by default. */
+  reopenBackoff?: Partial<BackoffOptions>;
   /** How long stop() waits for the event-loop thread to finish. */
   eventLoopStopMs?: number;
   log?: Logger;
 }
 
-const DEFAULT_REOPEN_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
+/**
+ * Milliseconds: 0.5 s doubling to 10 s. No jitter: the peer is this host's own libvirtd, and the
+ * delays stay predictable for whoever reads the log.
+ */
+const DEFAULT_REOPEN_BACKOFF: BackoffOptions = { initial: 500, max: 10_000, jitter: 0 };
 
 export class Hypervisor implements Part {
   readonly name = 'hypervisor';
   private readonly log: Logger;
-  private readonly reopenDelaysMs: readonly number[];
+  private readonly reopenBackoff: Backoff;
   private readonly eventLoopStopMs: number;
   private readonly listeners = new Set<(event: HypervisorEvent) => void>();
   private connection: LibvirtHandle | undefined;
@@ -45,7 +50,6 @@ export class Hypervisor implements Part {
   private loopStarted = false;
   private identity: HostIdentity | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
-  private reopenAttempt = 0;
   private stopped = false;
 
   constructor(
@@ -54,7 +58,7 @@ export class Hypervisor implements Part {
     options: HypervisorOptions = {},
   ) {
     this.log = options.log ?? getLogger('hypervisor');
-    this.reopenDelaysMs = options.reopenDelaysMs ?? DEFAULT_REOPEN_DELAYS_MS;
+    this.reopenBackoff = new Backoff({ ...DEFAULT_REOPEN_BACKOFF, ...options.reopenBackoff });
     this.eventLoopStopMs = options.eventLoopStopMs ?? 2000;
   }
 
@@ -163,10 +167,7 @@ export class Hypervisor implements Part {
 
   private scheduleReopen(): void {
     if (this.stopped || this.reopenTimer !== undefined) return;
-    const delays = this.reopenDelaysMs;
-    const delay = delays[Math.min(this.reopenAttempt, delays.length - 1)] ?? 1000;
-    this.reopenAttempt++;
-    this.reopenTimer = setTimeout(() => void this.reopen(), delay);
+    this.reopenTimer = setTimeout(() => void this.reopen(), this.reopenBackoff.next());
     // A pending reopen must not keep a stopping process alive.
     this.reopenTimer.unref();
   }
@@ -177,10 +178,10 @@ export class Hypervisor implements Part {
     if (this.stopped || connection === undefined) return;
     try {
       this.identity = await connection.openAsync();
-      this.reopenAttempt = 0;
+      this.reopenBackoff.reset();
     } catch (err) {
       if (this.stopped) return;
-      this.log.warn({ err, uri: this.uri, attempt: this.reopenAttempt }, 'reopening the hypervisor connection failed');
+      this.log.warn({ err, uri: this.uri, attempt: this.reopenBackoff.attempts }, 'reopening the hypervisor connection failed');
       this.scheduleReopen();
     }
   }

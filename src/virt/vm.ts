@@ -94,6 +94,8 @@ export class Vm {
   devices: VmDevices = { disks: [], nics: [], channels: [] };
   vcpus = 0;
   memoryKiB = 0;
+  /** A power-down chain is trying its methods after the first one (power-down.ts). */
+  powerDownRunning = false;
   private requested: Requested;
 
   constructor(

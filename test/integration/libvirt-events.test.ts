@@ -23,7 +23,7 @@ const sink = new Writable({
   },
 });
 const log = pino({ level: 'info' }, sink);
-const hypervisor = new Hypervisor(URI, { log, reopenDelaysMs: [20, 50] });
+const hypervisor = new Hypervisor(URI, { log, reopenBackoff: { initial: 20, max: 50 } });
 const conn = new BlockingLibvirt(URI);
 const events: HypervisorEvent[] = [];
 

@@ -45,7 +45,7 @@ beforeAll(async () => {
   host = writeTestHost({ dir, domains: 4, namePrefix: 'web.prod', stateOf: (i) => (i === 3 ? 'shutoff' : 'running') });
   scheduler = new Scheduler('test.Scheduler');
   scheduler.start();
-  periodic = new Executor('periodic', 2, 100, 10, scheduler, { filename: workerModuleFile('libvirt') });
+  periodic = new Executor({ name: 'periodic', workers: 2, maxTasks: 100, maxWorkers: 10, scheduler, filename: workerModuleFile('libvirt') });
   periodic.start();
   registry = registryOf(host);
   collector = await udpCollector();

@@ -40,7 +40,7 @@ beforeAll(() => {
   scheduler = new Scheduler('test.Scheduler');
   scheduler.start();
   // As the daemon's: [sampling] periodic_workers 4, periodic_task_per_worker 100, max_workers 30.
-  periodic = new Executor('periodic', 4, 400, 30, scheduler, { filename: file });
+  periodic = new Executor({ name: 'periodic', workers: 4, maxTasks: 400, maxWorkers: 30, scheduler, filename: file });
   periodic.start();
   registry = registryOf(host);
 });

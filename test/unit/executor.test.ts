@@ -33,7 +33,7 @@ let log: ReturnType<typeof captureLogger>;
 const executors: Executor[] = [];
 
 function executor(name: string, workers: number, maxTasks: number, maxWorkers: number | null, extra: Partial<ExecutorOptions> = {}): Executor {
-  const made = new Executor(name, workers, maxTasks, maxWorkers, scheduler, { filename: TASKS, logger: log.logger, ...extra });
+  const made = new Executor({ name, workers, maxTasks, maxWorkers, scheduler, filename: TASKS, logger: log.logger, ...extra });
   executors.push(made);
   return made;
 }

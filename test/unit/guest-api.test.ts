@@ -71,6 +71,14 @@ describe('power-down chain', () => {
     expect(verbs).toHaveLength(1);
   });
 
+  it('a second shutdown while the chain runs starts no other chain', async () => {
+    const { ctx, guests, vm, sent } = setup({ responsive: true });
+    await powerDown(ctx, guests, vm, { reboot: false, delay: 1, timeout: 1 });
+    await powerDown(ctx, guests, vm, { reboot: false, delay: 1, timeout: 1 });
+    expect(sent).toHaveLength(1);
+    vm.markDown({ exitCode: 0, exitReason: 6, exitMessage: '' });
+  });
+
   it('reboots through the agent without a fallback', async () => {
     const { ctx, guests, vm, sent, verbs } = setup({ responsive: true });
     await powerDown(ctx, guests, vm, { reboot: true, delay: 0.1, timeout: 0.1 });

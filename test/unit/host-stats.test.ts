@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuSetError, formatCpuSet, parseCpuSet } from '../../src/virt/cpuset.js';
 import { parseLoadavg, parseMeminfo, parseNetDev, parsePidStat, parseProcStat, selectedChoice } from '../../src/virt/host/proc.js';
-import type { HostSample } from '../../src/virt/host/sample.js';
+import type { HostResourceSample } from '../../src/virt/host/sample.js';
 import { hostStats } from '../../src/virt/host/stats.js';
 
 const PROC_STAT = `cpu  100 10 50 800 20 5 5 10 0 0
@@ -55,7 +55,7 @@ describe('vcpu_pin_set', () => {
   });
 });
 
-function sample(overrides: Partial<HostSample>): HostSample {
+function sample(overrides: Partial<HostResourceSample>): HostResourceSample {
   return {
     time: 1000,
     cpu: { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0 },

@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskDispatcher } from '../../src/concurrency/dispatcher.js';
 import { AlreadyStarted, InvalidValue, ResourceExhausted, TaskTimeout } from '../../src/concurrency/errors.js';
 import { Executor } from '../../src/concurrency/executor.js';
-import { Operation, startOperations, timeoutFrom, type OperationContext } from '../../src/concurrency/operation.js';
+import { Operation, timeoutFrom, type OperationContext } from '../../src/concurrency/operation.js';
 import { Scheduler } from '../../src/concurrency/scheduler.js';
-import { ThrottledLog } from '../../src/concurrency/throttled-log.js';
+import { ThrottledLog } from '../../src/log-throttle.js';
 import { Fifos, LEVEL, TASKS, captureLogger, delay, waitFor } from '../fixtures/concurrency.js';
 
 let scheduler: Scheduler;
@@ -18,7 +18,7 @@ const operations: Operation[] = [];
 
 /** vdsm's fixture: Executor("test.Executor", workers_count=1, max_tasks=100), here capped at 4 threads. */
 function executor(workers = 1, maxTasks = 100, maxWorkers: number | null = 4): Executor {
-  const made = new Executor('test.Executor', workers, maxTasks, maxWorkers, scheduler, { filename: TASKS, logger: log.logger });
+  const made = new Executor({ name: 'test.Executor', workers, maxTasks, maxWorkers, scheduler, filename: TASKS, logger: log.logger });
   made.start();
   executors.push(made);
   return made;
@@ -73,20 +73,6 @@ afterEach(async () => {
 describe('Operation (vdsm periodic_test.py)', () => {
   it('P1 timeoutFrom(period) <= period', () => {
     for (const x of [0, 0.1, 1, 5, 99]) expect(timeoutFrom(x)).toBeLessThanOrEqual(x);
-  });
-
-  it('P2 startOperations: an invalid period is logged and skipped, the others still start', async () => {
-    let a = 0;
-    let b = 0;
-    const ops = [
-      operation(() => void a++, 0.2, scheduler, { name: 'a' }),
-      operation(() => undefined, 0, scheduler, { name: 'invalid' }),
-      operation(() => void b++, 0.2, scheduler, { name: 'b' }),
-    ];
-    const started = startOperations(ops, log.logger);
-    expect(started.map((op) => op.name)).toEqual(['a', 'b']);
-    await waitFor(() => a >= 1 && b >= 1, 2000);
-    expect(log.messages(LEVEL.warn).some((m) => m.startsWith('Operation not started: Invalid 0 for period'))).toBe(true);
   });
 
   it('P3 start runs the body at once', () => {
@@ -345,7 +331,7 @@ describe('ThrottledLog (vdsm throttledlog_test.py, T1)', () => {
   it('T1 interval 10, timeout 7 s with 1 s steps: calls 0, 7 and 10 are logged', () => {
     let now = 0;
     const { logger } = captureLogger();
-    const throttled = new ThrottledLog(logger, () => now);
+    const throttled = new ThrottledLog(logger, { clock: () => now });
     throttled.throttle('name', 10, 7);
     const logged: number[] = [];
     for (let i = 0; i < 12; i++, now += 1000) if (throttled.info('name', 'm')) logged.push(i);

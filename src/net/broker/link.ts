@@ -7,7 +7,7 @@
 import type { Logger } from '../../log.js';
 import type { EventBus, HostEvent } from '../../rpc/events.js';
 import type { Frame } from '../stomp/frame.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../concurrency/backoff.js';
 import { Responder, type RpcEngine } from './responder.js';
 import { BrokerSession } from './session.js';
 import type { BrokerSettings } from './settings.js';
@@ -46,7 +46,7 @@ export class BrokerLink {
     this.settings = options.settings;
     this.log = options.log;
     this.events = options.events;
-    this.backoff = new Backoff(this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
+    this.backoff = new Backoff({ initial: this.settings.reconnectMinMs, max: this.settings.reconnectMaxMs });
     this.responder = new Responder(options.engine, () => (this.session?.isOpen ? this.session : undefined), this.log);
     this.subscriptionIds = new Map(this.settings.requestDestinations.map((d, i) => [`hostvisor-req-${i}`, d]));
   }

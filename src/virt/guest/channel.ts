@@ -8,8 +8,14 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { Logger } from '../../log.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from '../../concurrency/backoff.js';
 import { isInside, resolveInside } from './channel-path.js';
+
+/**
+ * Seconds: from 0.25 s doubling to 30 s, about vdsm's five quick tries and then one every 30 s,
+ * with equal jitter so a thousand channels that lost QEMU at once do not retry in lockstep.
+ */
+export const DEFAULT_CHANNEL_BACKOFF = { initial: 0.25, max: 30 } as const;
 
 export interface ChannelHandlers {
   connected(): void;
@@ -26,7 +32,8 @@ export interface ChannelOptions {
   realDir: string;
   handlers: ChannelHandlers;
   log: Logger;
-  backoff?: BackoffOptions;
+  /** Reconnect delays in seconds; DEFAULT_CHANNEL_BACKOFF's by default. */
+  backoff?: Partial<BackoffOptions>;
   /** Bytes queued for the guest beyond which writes are refused (the guest is not reading). */
   maxQueuedWrite?: number;
   monotonic?: () => number;
@@ -50,7 +57,7 @@ export class GuestChannel {
   private readonly monotonic: () => number;
 
   constructor(private readonly options: ChannelOptions) {
-    this.backoff = new Backoff(options.backoff);
+    this.backoff = new Backoff({ ...DEFAULT_CHANNEL_BACKOFF, ...options.backoff });
     this.monotonic = options.monotonic ?? (() => performance.now() / 1000);
   }
 

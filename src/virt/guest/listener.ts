@@ -12,7 +12,7 @@ import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { getLogger, type Logger } from '../../log.js';
 import type { Vm } from '../vm.js';
-import type { BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from '../../concurrency/backoff.js';
 import { GuestChannel } from './channel.js';
 import type { GuestData } from './guest-data.js';
 import { LineReader } from './line-reader.js';
@@ -40,7 +40,8 @@ export interface GuestListenerOptions {
   log?: Logger;
   /** Seconds between sweeps. */
   sweepInterval?: number;
-  backoff?: BackoffOptions;
+  /** Reconnect delays of the channels, seconds. */
+  backoff?: Partial<BackoffOptions>;
 }
 
 interface Session {

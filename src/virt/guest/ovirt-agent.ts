@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../log.js';
 import { applyMessage, initialGuestInfo, type OvirtGuestInfo } from './ovirt-messages.js';
 import { encodeHostMessage, parseGuestLine, type MessageArgs } from './ovirt-wire.js';
-import { RateLimitedWarnings } from './rate-limit.js';
+import { ThrottledLog } from '../../log-throttle.js';
 
 /** The highest API version the host speaks (vdsm's _MAX_SUPPORTED_API_VERSION). */
 export const MAX_API_VERSION = 3;
@@ -57,7 +57,7 @@ export class OvirtAgent {
   /** Monotonic seconds of the last parsed message; -Infinity before any. */
   lastMessageAt = -Infinity;
   private answered = false;
-  private readonly warnings: RateLimitedWarnings;
+  private readonly warnings: ThrottledLog;
   private readonly waiters = new Map<string, (answered: boolean) => void>();
   private readonly monotonic: () => number;
   private readonly epoch: () => number;
@@ -66,7 +66,7 @@ export class OvirtAgent {
     this.apiVersion = Math.min(Math.max(options.initialApiVersion ?? 0, 0), MAX_API_VERSION);
     this.monotonic = options.monotonic ?? (() => performance.now() / 1000);
     this.epoch = options.epoch ?? (() => Date.now() / 1000);
-    this.warnings = new RateLimitedWarnings(options.log, { vmId: options.vmId });
+    this.warnings = new ThrottledLog(options.log, { period: 60, fields: { vmId: options.vmId }, keyField: 'kind' });
   }
 
   isResponsive(now = this.monotonic()): boolean {
@@ -92,23 +92,23 @@ export class OvirtAgent {
   }
 
   tooLong(bytes: number): void {
-    this.warnings.warn('too-long', 'guest agent message too big, dropped', { bytes });
+    this.warnings.log('too-long', 'warn', { bytes }, 'guest agent message too big, dropped');
   }
 
   line(text: string): void {
     const parsed = parseGuestLine(text);
     if (!parsed.ok) {
-      if (text.trim() !== '') this.warnings.warn(parsed.reason, 'invalid guest agent message ignored', { detail: parsed.detail.slice(0, 200) });
+      if (text.trim() !== '') this.warnings.log(parsed.reason, 'warn', { detail: parsed.detail.slice(0, 200) }, 'invalid guest agent message ignored');
       return;
     }
     this.lastMessageAt = this.monotonic();
     const effect = applyMessage(this.info, parsed.name, parsed.args, this.epoch());
     switch (effect.kind) {
       case 'invalid':
-        this.warnings.warn(`invalid:${parsed.name}`, 'guest agent message with a wrong field ignored', { message: parsed.name.slice(0, 64), field: effect.field });
+        this.warnings.log(`invalid:${parsed.name}`, 'warn', { message: parsed.name.slice(0, 64), field: effect.field }, 'guest agent message with a wrong field ignored');
         break;
       case 'unknown':
-        this.warnings.warn('unknown', 'unknown guest agent message ignored', { message: parsed.name.slice(0, 64) });
+        this.warnings.log('unknown', 'warn', { message: parsed.name.slice(0, 64) }, 'unknown guest agent message ignored');
         break;
       case 'heartbeat':
         this.negotiate(effect.apiVersion);
@@ -134,7 +134,7 @@ export class OvirtAgent {
     }
     let common = reported;
     if (common < 0) {
-      this.warnings.warn('api-version', 'guest agent reported an invalid apiVersion, using 0');
+      this.warnings.log('api-version', 'warn', {}, 'guest agent reported an invalid apiVersion, using 0');
       common = 0;
     }
     common = Math.min(common, MAX_API_VERSION);

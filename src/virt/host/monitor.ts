@@ -11,7 +11,7 @@ import { unwrap } from '../libvirt/outcome.js';
 import type { HostIdentity, NodeInfo } from '../libvirt/types.js';
 import { SampleWindow } from '../sampling/sample-window.js';
 import { computeResources, offeredCpus, type ResourceView } from './resources.js';
-import type { HostFacts, HostSample } from './sample.js';
+import type { HostFacts, HostResourceSample } from './sample.js';
 import { hostStats, type VmCounts } from './stats.js';
 
 export interface HostMonitorOptions {
@@ -27,7 +27,7 @@ export interface HostMonitorOptions {
 }
 
 export class HostMonitor {
-  private readonly window = new SampleWindow<HostSample>(2, () => Date.now() / 1000);
+  private readonly window = new SampleWindow<HostResourceSample>(2, () => Date.now() / 1000);
   private nodeSample: NodeSample | undefined;
   private facts: HostFacts | undefined;
   private offered: number[] | undefined;

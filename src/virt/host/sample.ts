@@ -1,4 +1,8 @@
-/** One host sample: plain data, made in a worker, kept in the host window on the main thread. */
+/**
+ * One sample of the host's resources as the kernel reports them (/proc, statvfs): CPU, memory, NICs,
+ * disks, load and the daemon's own use. Plain data, made in a worker, kept in the host window on the
+ * main thread. Not the libvirt node facts (workers/libvirt.ts hostInfo).
+ */
 import type { CpuTimes, NetCounters } from './proc.js';
 
 export interface NicSample extends NetCounters {
@@ -8,7 +12,7 @@ export interface NicSample extends NetCounters {
   duplex: string;
 }
 
-export interface HostSample {
+export interface HostResourceSample {
   /** Seconds since the epoch when the sample was taken. */
   time: number;
   cpu: CpuTimes;

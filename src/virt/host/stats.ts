@@ -3,7 +3,7 @@
  * numbers that vdsm passes through convertToStr are strings ("%.2f" for floats, "%d" for ints).
  */
 import { busyAndTotal, type CpuTimes } from './proc.js';
-import type { HostSample } from './sample.js';
+import type { HostResourceSample } from './sample.js';
 
 export interface VmCounts {
   vmCount: number;
@@ -31,8 +31,8 @@ function gmtDate(epochSeconds: number): string {
 }
 
 export function hostStats(
-  first: HostSample,
-  last: HostSample,
+  first: HostResourceSample,
+  last: HostResourceSample,
   vms: VmCounts,
   daemonStartedAt: number,
 ): Record<string, unknown> {
