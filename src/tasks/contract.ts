@@ -10,7 +10,7 @@ import type { DispatchOptions, TaskDispatcher, TaskSpec } from '../concurrency/i
 import { workerFile } from '../paths.js';
 
 /** The modules under workers/, by file name. */
-export type WorkerModule = 'libvirt' | 'vm' | 'vm-sampling' | 'qga' | 'host-sample';
+export type WorkerModule = 'libvirt' | 'vm' | 'vm-sampling' | 'qga' | 'host-sample' | 'host-caps';
 
 /** The compiled worker module, as piscina loads it (an Executor's default module, a test's pool). */
 export function workerModuleFile(module: WorkerModule): string {
