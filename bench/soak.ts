@@ -1,5 +1,5 @@
 /**
- * Load and soak (issue 11): the real daemon (`node dist/src/main.js`) as a child process on a
+ * Load and soak: the real daemon (`node dist/src/main.js`) as a child process on a
  * generated host of 1000 VMs, 1000 fake oVirt guest agents bound under its channels folder (a
  * second child process), metrics on and sent to a UDP port this process listens on, short
  * sampling intervals; 16 engine connections (a third child process, raw STOMP so that every

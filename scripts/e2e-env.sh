@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real environment of the end-to-end test (test/e2e/real-qemu.test.ts), on a fresh Debian 12
-# machine as root without systemd (facts: /work/shared/reference/real-qemu-guest.md):
+# machine as root without systemd:
 #
 #   scripts/e2e-env.sh [up]   install the Debian packages (if missing), start virtlogd and libvirtd
 #                             (if qemu:///system does not answer yet; their PIDs are recorded), build

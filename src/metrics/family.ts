@@ -6,7 +6,7 @@
  *
  * gives `vms.<vm name>.cpu.user` for statsd and `hostvisor_vm_cpu_user_percent{vm="<vm name>"}`
  * for Prometheus. A `{label}` segment of the statsd path is filled with the label's value,
- * sanitised as vdsm did (a dot inside a name part becomes `_`, reference §4.4), and also rid of the
+ * sanitised as vdsm did (a dot inside a name part becomes `_`), and also rid of the
  * characters statsd's line protocol and graphite's paths cannot carry. Prometheus label values are
  * kept as they are.
  */

@@ -1,5 +1,5 @@
 /**
- * The health monitor (vdsm's health.Monitor, reference vdsm-executor.md §5), a lifecycle Part.
+ * The health monitor (vdsm's health.Monitor), a lifecycle Part.
  * Every [health] check_interval, the first one interval after start as vdsm: the daemon's CPU
  * user/sys %, RSS, threads, plus what vdsm never looked at: event-loop delay and each executor's
  * state, with the rest of the daemon figures (RPC methods, connections, task durations). Logged

@@ -1,6 +1,6 @@
 /**
  * Host figures from Host.getStats (HostMonitor.stats), as vdsm's host report_stats sent them until
- * 2017 (reference §4.4). Keys the stats do not carry are left out rather than sent as 0.
+ * 2017 (docs/protocol.md, "Metrics names"). Keys the stats do not carry are left out rather than sent as 0.
  */
 import { MetricBatch } from './batch.js';
 import type { Family } from './family.js';

@@ -1,10 +1,10 @@
 /**
- * Every figure the daemon reports, with vdsm's statsd names (reference vdsm-guest-and-metrics.md §4):
- * - HEALTH: what vdsm's health monitor sends today (`hosts.vdsm.*`, §4.3); the RSS is KiB as vdsm's.
- * - HOST: the host names vdsm sent until 2017 (`hosts.*`, §4.4), from Host.getStats. Figures the
+ * Every figure the daemon reports, with vdsm's statsd names (docs/protocol.md, "Metrics names"):
+ * - HEALTH: what vdsm's health monitor sends today (`hosts.vdsm.*`); the RSS is KiB as vdsm's.
+ * - HOST: the host names vdsm sent until 2017 (`hosts.*`), from Host.getStats. Figures the
  *   daemon does not have (memAvailable, memCommitted, KSM, a hosted-engine HA score) are sent when
  *   the stats carry them, so they appear once something computes them.
- * - VM: the per-VM names vdsm sent until 2018 (`vms.<vmName>.*`, §4.4), from the VM stats element.
+ * - VM: the per-VM names vdsm sent until 2018 (`vms.<vmName>.*`), from the VM stats element.
  * - DAEMON: beyond vdsm, under `hosts.vdsm.`: executors, RPC methods, connections, event-loop delay.
  * The Prometheus names (prefixed `hostvisor_`) carry the same figures with labels.
  */

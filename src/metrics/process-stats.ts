@@ -1,6 +1,6 @@
 /**
- * The daemon's own resources, as vdsm's health monitor measures them (reference vdsm-executor.md
- * §5): user and system CPU as percent of one CPU over the interval, RSS in KiB, thread count.
+ * The daemon's own resources, as vdsm's health monitor measures them: user and system CPU as
+ * percent of one CPU over the interval, RSS in KiB, thread count.
  * CPU comes from process.cpuUsage() (microseconds, no /proc parsing) over the measured interval
  * (vdsm divides by the configured one, which overstates after a late check). The thread count is
  * /proc/self/stat field 20, read asynchronously: procfs of our own process does not hang, but the

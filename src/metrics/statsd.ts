@@ -1,6 +1,6 @@
 /**
  * The statsd sink: hot-shots over UDP to [metrics] collector_address, gauges only (vdsm's,
- * reference §4.2), with these differences from vdsm:
+ * docs/protocol.md, "Metrics names"), with these differences from vdsm:
  * - One report goes out packed: lines joined with newlines into datagrams of at most [metrics]
  *   max_datagram bytes (UTF-8 bytes; hot-shots' own buffer counts UTF-16 units), each handed to
  *   hot-shots (maxBufferSize = max_datagram) as one message and flushed at once. A 1000-VM cycle

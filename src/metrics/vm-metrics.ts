@@ -1,6 +1,6 @@
 /**
  * Per-VM figures from the VM stats element (vm-stats.ts, what VM.getStats answers), under vdsm's
- * historical names `vms.<vmName>.*` (reference §4.4): the same numbers the engine reads, so a
+ * historical names `vms.<vmName>.*` (docs/protocol.md, "Metrics names"): the same numbers the engine reads, so a
  * dashboard and the engine never disagree. A VM without samples yet (or Down) sends nothing.
  */
 import type { DiskStats, NicStats, VmStatsElement } from '../virt/vm-stats.js';

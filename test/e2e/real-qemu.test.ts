@@ -2,7 +2,7 @@
  * End to end on a real hypervisor: hostvisord on qemu:///system (libvirtd and virtlogd started by
  * scripts/e2e-env.sh), real QEMU guests (TCG, direct kernel boot of a tiny initramfs) with the real
  * qemu-guest-agent and a small oVirt guest agent, driven through the STOMP front with the real
- * client. Facts: /work/shared/reference/real-qemu-guest.md.
+ * client. scripts/e2e-env.sh describes and builds the environment.
  *
  * Guest A has both agents, a disk and a NIC: it shows the real bulk stats, both agents' data,
  * VM.desktopLock reaching the oVirt agent, a daemon restart that recovers it with its channels,

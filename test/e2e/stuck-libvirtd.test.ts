@@ -1,5 +1,5 @@
 /**
- * A libvirt verb stuck at daemon level (issue 11, "a libvirt call stuck inside a verb"): the real
+ * A libvirt verb stuck at daemon level: the real
  * daemon on a real libvirtd, where libvirtd stops answering mid-call.
  *
  * The libvirtd is the test's own: the Debian libvirtd binary (scripts/setup.sh installs it), run

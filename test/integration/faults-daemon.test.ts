@@ -1,5 +1,5 @@
 /**
- * Faults (issue 11) against an in-process daemon built with buildDaemon, so the test reaches its
+ * Faults against an in-process daemon built with buildDaemon, so the test reaches its
  * parts: the hypervisor connection drops (through Hypervisor.simulateDrop(), the connection
  * layer's fault hook; nothing env-gated in production), and a statsd collector that is gone.
  *

@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 describe('STOMP server over a real socket (vdsm wire facts)', () => {
-  it("vdsm's own client exchange, byte for byte (§2.6)", async () => {
+  it("vdsm's own client exchange, byte for byte", async () => {
     const c = await client();
     c.send('CONNECT\naccept-version:1.2\nheart-beat:0,24000\n\n\0');
     c.send('SUBSCRIBE\ndestination:35f509f0-9f20-4b93-8cd4-cb1c35cc736b\nack:auto\nid:f4687f50-e511-4c43-b6e4-bdf3752de69d\n\n\0');

@@ -1,5 +1,5 @@
 /**
- * A guest socket that disappears is retried (issue 11, faults), against the running daemon: a fake
+ * A guest socket that disappears is retried, against the running daemon: a fake
  * guest (QEMU's end of the oVirt agent channel) is bound at a VM's channel path in a temporary
  * channels folder; the socket goes away (connection dropped, file removed), the daemon keeps
  * trying with a growing delay, and once the socket is bound again it reconnects and data flows

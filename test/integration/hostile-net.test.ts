@@ -1,5 +1,5 @@
 /**
- * Hostile input against the running daemon (issue 11): slow and idle clients during detection,
+ * Hostile input against the running daemon: slow and idle clients during detection,
  * a connection cap, oversized STOMP frames, JSON nested 100k deep, invalid UTF-8, XML entity
  * tricks over HTTP, and a domain whose guest channel leaves the channels folder. After each, the
  * daemon still answers a well-behaved client, and it never exits.

@@ -1,5 +1,5 @@
 /**
- * Hostile TLS clients and the connection cap against the running daemon (issue 11): no client
+ * Hostile TLS clients and the connection cap against the running daemon: no client
  * certificate, a certificate from another CA, plaintext to the TLS port, a stalled handshake;
  * and more connections than [acceptor] max_connections. The daemon refuses each, logs it, and
  * keeps serving a proper client.

@@ -33,7 +33,7 @@ const known = (a: Record<string, unknown>): void => {
   if (a['vmID'] !== VM) throw new NoSuchVmError(String(a['vmID']));
 };
 
-// Stand-ins for methods the API issue adds in parallel; the front is protocol code.
+// Stand-ins for the API's methods: the front is protocol code, tested with a small table.
 const methods: Method[] = [
   stand('Host.getCapabilities', [], () => CAPS),
   stand('Host.getStats', [], () => STATS),

@@ -1,5 +1,5 @@
 /**
- * [http] request_timeout against the running daemon (issue 11): a client that sends the head of
+ * [http] request_timeout against the running daemon: a client that sends the head of
  * a POST (XML-RPC on /RPC2 or /; the daemon has no other POST route) in time and then trickles its
  * body is cut off once the whole request has taken request_timeout, although bytes keep coming
  * (a deadline for the request, not an inactivity timer: idle_timeout is set far longer). Other

@@ -1,5 +1,5 @@
 /**
- * HTTP and WebSocket limits against the running daemon (issue 11), with small values set by env:
+ * HTTP and WebSocket limits against the running daemon, with small values set by env:
  * - [http] ws_max_message: a message over it closes the WebSocket with 1009 (JSON-RPC and STOMP
  *   subprotocols), one just under it is served.
  * - [http] header_timeout: a request head still incomplete when it runs out is answered 408 and

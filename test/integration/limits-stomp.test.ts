@@ -1,5 +1,5 @@
 /**
- * STOMP limits against the running daemon (issue 11):
+ * STOMP limits against the running daemon:
  * - [stomp] max_outbound_buffer: a client that never reads while answers flow is cut off once
  *   its queued bytes pass the bound, and another client is served all along.
  * - [stomp] max_pending_requests: a client with more requests in flight than the cap is not read

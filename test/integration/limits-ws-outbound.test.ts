@@ -1,5 +1,5 @@
 /**
- * The outbound bound on WebSockets against the running daemon (issue 11), as the plain STOMP path
+ * The outbound bound on WebSockets against the running daemon, as the plain STOMP path
  * has it (limits-stomp.test.ts): a WebSocket client that stops reading while answers pile up is
  * cut off once the bytes queued for it pass [stomp] max_outbound_buffer (the bound every
  * transport shares), the cut-off is logged with what was queued (so the daemon's memory for it

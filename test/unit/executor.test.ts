@@ -1,4 +1,5 @@
-// vdsm's tests/executor_test.py (E1–E18, E10 fixed to check every task) and the proposed D1–D9,
+// vdsm's tests/executor_test.py (E1–E18, E10 fixed to check every task) and rules D1–D9 of
+// docs/protocol.md ("Sampling and executor rules"),
 // on piscina threads. Stuck tasks are really stuck in open(2) on a FIFO, released by the test.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stat } from 'node:fs/promises';
@@ -332,7 +333,7 @@ describe('Executor: a bounded wait for a worker (startWithin)', () => {
   });
 });
 
-describe('Executor (proposed D1–D9 and thread death)', () => {
+describe('Executor (rules D1–D9 and thread death)', () => {
   it('D1 timeout counts from the start of the task, not from dispatch', async () => {
     const exec = executor('test', 1, 10, 2);
     exec.start();

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the JSON-RPC engine (issue 11): whatever text arrives, handle() never
+ * Property-based fuzzing of the JSON-RPC engine: whatever text arrives, handle() never
  * throws, always settles, answers with well-formed JSON-RPC 2.0 (or nothing for notifications),
  * answers every request id exactly once, and gives each kind of bad input its documented code:
  * -32700 not JSON, -32600 not a request, -32601 no such method, -32602 bad parameters.

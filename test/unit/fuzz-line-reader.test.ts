@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the guest-agent line reader (issue 11): for any bytes cut anywhere,
+ * Property-based fuzzing of the guest-agent line reader: for any bytes cut anywhere,
  * the lines that come out are exactly a reference split of the stream (lines within the cap
  * decoded as UTF-8 with replacement, longer ones reported as too long with at least the cap's
  * size), and the bytes held never exceed the cap.

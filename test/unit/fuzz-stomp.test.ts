@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the STOMP frame codec (issue 11). Random, mutated and re-chunked
+ * Property-based fuzzing of the STOMP frame codec. Random, mutated and re-chunked
  * inputs never make the parser throw anything but a FrameError, never make it hold more than a
  * frame's worth of bytes, never deliver a frame over the limits, and never cost more than linear
  * time. Valid frames survive encode → parse whatever the chunking. Fixed seeds, bounded runs.

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the XML-RPC decoder (issue 11): random and mutated documents never
+ * Property-based fuzzing of the XML-RPC decoder: random and mutated documents never
  * make decodeMethodCall throw anything but an XmlRpcDecodeError (the HTTP front turns that into a
  * fault), values survive encode → decode, entity tricks are refused quickly, and the depth and
  * value limits hold whatever the input.

@@ -1,4 +1,4 @@
-// vdsm's tests/virt/periodic_test.py for Operation (P1–P12), the proposed D10–D13, the exclusive
+// vdsm's tests/virt/periodic_test.py for Operation (P1–P12), rules D10–D13 (docs/protocol.md), the exclusive
 // operation that survives a stuck run (our fix), and throttledlog (T1).
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -246,7 +246,7 @@ describe('Operation (vdsm periodic_test.py)', () => {
   });
 });
 
-describe('Operation (proposed D10–D13)', () => {
+describe('Operation (rules D10–D13)', () => {
   it('D10 exclusive: never two runs in flight, the next begins >= period after the last completed', async () => {
     const exec = executor(2, 100, 4);
     const rec = recorder();

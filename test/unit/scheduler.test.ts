@@ -1,4 +1,4 @@
-// vdsm's tests/schedule_test.py (S1–S12) and the proposed D17, on the event loop.
+// vdsm's tests/schedule_test.py (S1–S12) and rule D17 (docs/protocol.md), on the event loop.
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlreadyStarted, NotRunning } from '../../src/concurrency/errors.js';

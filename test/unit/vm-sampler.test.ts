@@ -1,6 +1,6 @@
 // VM sampling (vdsm's VMBulkstatsMonitor) against a fake dispatcher that records every task and
 // lets the test decide when each one answers, times out (TaskTimeout, then a late outcome) or
-// fails: vdsm's bulk_sampling_test.py B1–B4, the proposed D15, stale late results, the per-domain
+// fails: vdsm's bulk_sampling_test.py B1–B4, rule D15 (docs/protocol.md), stale late results, the per-domain
 // path for drivers without bulk stats (chunks), stuck VMs found through the progress counter,
 // and vanished domains.
 import { beforeEach, describe, expect, it } from 'vitest';

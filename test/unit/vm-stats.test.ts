@@ -1,4 +1,4 @@
-// The VM stats element (vdsm-rpc.md §5.4, vdsm's vmstats.py) from two known samples, field by
+// The VM stats element (docs/protocol.md, "Host and VM results"; vdsm's vmstats.py) from two known samples, field by
 // field: shapes, string formats and rates; the element before two samples; monitorResponse; Down
 // VMs; guest data; the per-domain path's samples.
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The guest data of VM.getStats (vdsm's getGuestInfo and _getGuestStats, reference §2.8), from
+ * The guest data of VM.getStats (vdsm's getGuestInfo and _getGuestStats, docs/protocol.md, "Guest data in VM.getStats"), from
  * what the oVirt agent and the QEMU agent reported:
  * - defaults; all of the oVirt agent's info while it is responsive, otherwise only its non-empty
  *   appsList, guestIPs, guestFQDN, netIfaces and a known username;

@@ -1,7 +1,7 @@
 /**
  * One VM's oVirt guest agent session (vdsm's GuestAgent), fed lines by its channel:
- * - on connect, `refresh` with apiVersion 3; api-version negotiation on heartbeats (§2.6);
- * - every message of §2.5 applied to the guest info (ovirt-messages.ts); any parsed message is a
+ * - on connect, `refresh` with apiVersion 3; api-version negotiation on heartbeats;
+ * - every message of the agent's protocol (docs/protocol.md) applied to the guest info (ovirt-messages.ts); any parsed message is a
  *   sign of life: responsive while the last one is under 120 s old; the first one tells the VM its
  *   agent answered (a VM powering up is then up);
  * - hostile input (bad JSON, non-objects, unknown names, wrong types, over-long lines) is ignored

@@ -1,5 +1,5 @@
 /**
- * What each oVirt guest agent message does to the guest info (reference §2.5), as pure functions
+ * What each oVirt guest agent message does to the guest info (docs/protocol.md, "oVirt agent line protocol"), as pure functions
  * over plain data. A message whose fields have the wrong types is refused whole (`invalid`), so
  * the info only ever holds the shapes the engine expects; vdsm would raise halfway instead.
  */

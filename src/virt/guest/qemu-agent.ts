@@ -1,5 +1,5 @@
 /**
- * The QEMU guest agent poller (vdsm's QemuGuestAgentPoller, reference §3.2). `poll` is the body
+ * The QEMU guest agent poller (vdsm's QemuGuestAgentPoller; docs/protocol.md, "QEMU guest agent"). `poll` is the body
  * of an exclusive periodic Operation (a 5 s tick) on the poller's own executor: each tick, every
  * running VM with a QEMU agent channel gets one worker task with the commands due for it
  * (workers/qga.ts), per vdsm's periods:

@@ -1,5 +1,5 @@
 /**
- * QEMU guest agent replies as vdsm reports them (reference §3.1, vdsm's qemuguestagent.py and
+ * QEMU guest agent replies as vdsm reports them (docs/protocol.md, "QEMU guest agent"; vdsm's qemuguestagent.py and
  * guestagenthelpers.py). The replies come from the guest through libvirt and are not trusted:
  * each translator returns undefined for a reply of the wrong shape, and entries of the wrong
  * shape inside a list are skipped.

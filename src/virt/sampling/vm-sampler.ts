@@ -1,6 +1,6 @@
 /**
- * VM sampling, the body of a non-exclusive periodic Operation (vdsm's VMBulkstatsMonitor,
- * reference vdsm-executor.md §3.7). All libvirt calls run in workers (workers/vm-sampling.ts);
+ * VM sampling, the body of a non-exclusive periodic Operation (vdsm's VMBulkstatsMonitor;
+ * its rules are named in docs/protocol.md, "Sampling and executor rules"). All libvirt calls run in workers (workers/vm-sampling.ts);
  * this main-thread part picks the path, files the results into the StatsCache and keeps the
  * books on unresponsive VMs.
  *
@@ -14,7 +14,7 @@
  *   without CPU stats (every VM in a transient state) is not sampled the slow way for ever.
  * - Per-VM path: the monitorable VMs that are neither in the skip cache nor stuck in a call,
  *   split into a few chunks sampled in parallel, one VM at a time inside a chunk. It is taken
- *   while a bulk call is still in flight (stuck; B2), while any VM is in the skip cache (D15) or
+ *   while a bulk call is still in flight (stuck: B2, "slow path past a stuck bulk call"), while any VM is in the skip cache (D15, "skip cache, 40 s") or
  *   stuck, and always for drivers without bulk stats. A VM whose call failed goes into the skip
  *   cache for 40 s (vdsm's TTL, not a multiple of the 15 s period nor of QEMU's 30 s monitor
  *   timeout); a VM whose call was discarded on timeout (found through the chunk's progress
