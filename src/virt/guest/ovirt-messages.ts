@@ -149,91 +149,92 @@ function stringField(args: Record<string, unknown>, field: string, set: (value: 
   return UPDATED;
 }
 
+type Apply = (info: OvirtGuestInfo, args: Record<string, unknown>, now: number) => MessageEffect;
+
+function session(state: Session): Apply {
+  return (info) => {
+    info.session = state;
+    return UPDATED;
+  };
+}
+
+/** What each message of the agent's protocol does to the guest info, by message name. */
+const APPLY: Record<string, Apply> = {
+  heartbeat: (info, args) => heartbeat(info, args),
+  'host-name': (info, args) => stringField(args, 'name', (v) => (info.guestName = v)),
+  'os-version': (info, args) => stringField(args, 'version', (v) => (info.guestOs = v)),
+  'os-info': (info, args) => {
+    info.guestOsInfo = args;
+    return UPDATED;
+  },
+  timezone: (info, args) => {
+    info.guestTimezone = args;
+    return UPDATED;
+  },
+  fqdn: (info, args) => stringField(args, 'fqdn', (v) => (info.guestFQDN = v)),
+  'network-interfaces': (info, args) => {
+    const ifaces = netIfaces(args['interfaces']);
+    if (ifaces === undefined) return invalid('interfaces');
+    info.netIfaces = ifaces;
+    info.guestIPs = guestIPsOf(ifaces);
+    return UPDATED;
+  },
+  applications: (info, args) => {
+    const apps = args['applications'];
+    if (!isStringArray(apps)) return invalid('applications');
+    info.appsList = apps;
+    return UPDATED;
+  },
+  uninstalled: (info) => {
+    info.appsList = [];
+    return UPDATED;
+  },
+  'active-user': (info, args, now) => {
+    const user = args['name'];
+    if (typeof user !== 'string') return invalid('name');
+    // The agent says 'None' for nobody; 'Unknown' after 'None' is no news.
+    if (user !== info.username && !(user === 'Unknown' && info.username === 'None')) {
+      info.username = user;
+      info.lastLogin = now;
+    }
+    return UPDATED;
+  },
+  'session-logon': session('UserLoggedOn'),
+  'session-lock': session('Locked'),
+  'session-unlock': session('Active'),
+  'session-logoff': session('LoggedOff'),
+  'session-startup': () => ({ kind: 'noted' }),
+  'session-shutdown': () => ({ kind: 'noted' }),
+  containers: (info, args) => {
+    const list = args['list'];
+    if (!Array.isArray(list) || !list.every(isObject)) return invalid('list');
+    info.guestContainers = list;
+    return UPDATED;
+  },
+  'disks-usage': (info, args) => {
+    const disks = disksUsage(args['disks']);
+    if (disks === undefined) return invalid('disks');
+    const mapping = args['mapping'];
+    if (mapping !== undefined && !isObject(mapping)) return invalid('mapping');
+    info.disksUsage = disks;
+    if (mapping !== undefined) info.diskMapping = mapping;
+    return UPDATED;
+  },
+  'number-of-cpus': (info, args) => {
+    const count = pyInt(args['count']);
+    if (count === undefined) return invalid('count');
+    info.guestCPUCount = count;
+    return UPDATED;
+  },
+  completion: (_info, args) => {
+    const replyId = args['reply_id'];
+    if (typeof replyId !== 'string') return invalid('reply_id');
+    return { kind: 'completion', replyId };
+  },
+};
+
 /** Applies one message to `info`; `now` is epoch seconds for lastLogin. */
 export function applyMessage(info: OvirtGuestInfo, name: string, args: Record<string, unknown>, now: number): MessageEffect {
-  switch (name) {
-    case 'heartbeat':
-      return heartbeat(info, args);
-    case 'host-name':
-      return stringField(args, 'name', (v) => (info.guestName = v));
-    case 'os-version':
-      return stringField(args, 'version', (v) => (info.guestOs = v));
-    case 'os-info':
-      info.guestOsInfo = args;
-      return UPDATED;
-    case 'timezone':
-      info.guestTimezone = args;
-      return UPDATED;
-    case 'fqdn':
-      return stringField(args, 'fqdn', (v) => (info.guestFQDN = v));
-    case 'network-interfaces': {
-      const ifaces = netIfaces(args['interfaces']);
-      if (ifaces === undefined) return invalid('interfaces');
-      info.netIfaces = ifaces;
-      info.guestIPs = guestIPsOf(ifaces);
-      return UPDATED;
-    }
-    case 'applications': {
-      const apps = args['applications'];
-      if (!isStringArray(apps)) return invalid('applications');
-      info.appsList = apps;
-      return UPDATED;
-    }
-    case 'uninstalled':
-      info.appsList = [];
-      return UPDATED;
-    case 'active-user': {
-      const user = args['name'];
-      if (typeof user !== 'string') return invalid('name');
-      // The agent says 'None' for nobody; 'Unknown' after 'None' is no news.
-      if (user !== info.username && !(user === 'Unknown' && info.username === 'None')) {
-        info.username = user;
-        info.lastLogin = now;
-      }
-      return UPDATED;
-    }
-    case 'session-logon':
-      info.session = 'UserLoggedOn';
-      return UPDATED;
-    case 'session-lock':
-      info.session = 'Locked';
-      return UPDATED;
-    case 'session-unlock':
-      info.session = 'Active';
-      return UPDATED;
-    case 'session-logoff':
-      info.session = 'LoggedOff';
-      return UPDATED;
-    case 'session-startup':
-    case 'session-shutdown':
-      return { kind: 'noted' };
-    case 'containers': {
-      const list = args['list'];
-      if (!Array.isArray(list) || !list.every(isObject)) return invalid('list');
-      info.guestContainers = list;
-      return UPDATED;
-    }
-    case 'disks-usage': {
-      const disks = disksUsage(args['disks']);
-      if (disks === undefined) return invalid('disks');
-      const mapping = args['mapping'];
-      if (mapping !== undefined && !isObject(mapping)) return invalid('mapping');
-      info.disksUsage = disks;
-      if (mapping !== undefined) info.diskMapping = mapping;
-      return UPDATED;
-    }
-    case 'number-of-cpus': {
-      const count = pyInt(args['count']);
-      if (count === undefined) return invalid('count');
-      info.guestCPUCount = count;
-      return UPDATED;
-    }
-    case 'completion': {
-      const replyId = args['reply_id'];
-      if (typeof replyId !== 'string') return invalid('reply_id');
-      return { kind: 'completion', replyId };
-    }
-    default:
-      return { kind: 'unknown' };
-  }
+  const apply = Object.hasOwn(APPLY, name) ? APPLY[name] : undefined;
+  return apply ? apply(info, args, now) : { kind: 'unknown' };
 }
