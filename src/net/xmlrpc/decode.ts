@@ -43,133 +43,141 @@ type Frame =
   | { kind: 'name'; text: string }
   | { kind: 'other'; tag: string };
 
-export function decodeMethodCall(xml: string, limits: DecodeLimits): MethodCall {
-  const parser = new SaxesParser({ xmlns: false, position: false });
-  const stack: Frame[] = [];
-  const params: XmlRpcValue[] = [];
-  const path: string[] = [];
-  let method: string | undefined;
-  let methodText = '';
-  let depth = 0;
-  let values = 0;
-  let failure: Error | undefined;
+type ValueFrame = Extract<Frame, { kind: 'value' }>;
 
-  const fail = (message: string): never => {
-    throw new XmlRpcDecodeError(message);
-  };
-  const top = (): Frame | undefined => stack[stack.length - 1];
+const fail = (message: string): never => {
+  throw new XmlRpcDecodeError(message);
+};
 
-  /** The innermost frame that is not a structural tag (params, param, data, member). */
-  const container = (): Frame | undefined => {
-    for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.kind !== 'other') return stack[i];
-    return undefined;
-  };
-  const parentTag = (): string | undefined => {
-    const frame = top();
-    return frame?.kind === 'other' ? frame.tag : undefined;
-  };
+/** Structural elements: they hold values, not text. */
+const STRUCTURAL = new Set(['methodCall', 'methodName', 'params', 'param', 'data', 'member']);
+const VALUE_HOLDERS = new Set(['param', 'data', 'member']);
+
+/** The call being built from the parser's events: a stack of frames, the params, the counts. */
+class MethodCallBuilder {
+  readonly params: XmlRpcValue[] = [];
+  method: string | undefined;
+  private readonly stack: Frame[] = [];
+  private elements = 0;
+  private methodText = '';
+  private depth = 0;
+  private values = 0;
+
+  constructor(private readonly limits: DecodeLimits) {}
+
+  open(name: string): void {
+    if (++this.elements > this.limits.maxDepth * 3 + 8) fail(`nesting deeper than ${this.limits.maxDepth}`);
+    const holder = this.top();
+    if (holder?.kind === 'scalar') fail(`<${name}> inside <${holder.type}>`);
+    if (name === 'value') {
+      if (!VALUE_HOLDERS.has(this.parentTag() ?? '')) fail('a <value> outside <param>, <data> or <member>');
+      if (++this.values > this.limits.maxValues) fail(`more than ${this.limits.maxValues} values`);
+      this.stack.push({ kind: 'value', text: '', typed: false, result: undefined, hasResult: false });
+    } else if (name === 'array' || name === 'struct') {
+      this.typedValue(name, holder);
+      if (++this.depth > this.limits.maxDepth) fail(`nesting deeper than ${this.limits.maxDepth}`);
+      this.stack.push(name === 'array' ? { kind: 'array', items: [] } : { kind: 'struct', members: Object.create(null) as Record<string, XmlRpcValue>, name: undefined });
+    } else if (name === 'name') {
+      if (this.parentTag() !== 'member' || this.container()?.kind !== 'struct') fail('<name> outside a struct <member>');
+      this.stack.push({ kind: 'name', text: '' });
+    } else if (SCALARS.has(name)) {
+      this.typedValue(name, holder);
+      this.stack.push({ kind: 'scalar', type: name, text: '' });
+    } else {
+      if (!STRUCTURAL.has(name)) fail(`unknown element <${name}>`);
+      this.stack.push({ kind: 'other', tag: name });
+    }
+  }
+
+  text(text: string, cdata: boolean): void {
+    const frame = this.top();
+    if (frame?.kind === 'scalar' || frame?.kind === 'name' || frame?.kind === 'value') frame.text += text;
+    else if (!cdata && frame?.kind === 'other' && frame.tag === 'methodName') this.methodText += text;
+  }
+
+  close(name: string): void {
+    this.elements--;
+    const frame = this.stack.pop();
+    switch (frame?.kind) {
+      case 'scalar':
+        this.setResult(scalar(frame.type, frame.text));
+        return;
+      case 'array':
+        this.depth--;
+        this.setResult(frame.items);
+        return;
+      case 'struct':
+        this.depth--;
+        if (frame.name !== undefined) fail('a struct <member> without a <value>');
+        this.setResult({ ...frame.members });
+        return;
+      case 'name':
+        (this.container() as Extract<Frame, { kind: 'struct' }>).name = frame.text;
+        return;
+      case 'value':
+        // An untyped <value>text</value> is a string.
+        this.deliver(frame.hasResult ? frame.result! : frame.typed ? fail(`empty <value>`) : frame.text);
+        return;
+      case 'other':
+        if (name === 'methodName') this.method = this.methodText.trim();
+        return;
+    }
+  }
+
+  /** A type element (scalar, array, struct) directly inside a <value>, which it types. */
+  private typedValue(name: string, holder: Frame | undefined): void {
+    if (holder?.kind !== 'value') fail(`<${name}> outside <value>`);
+    (holder as ValueFrame).typed = true;
+  }
+
+  private setResult(value: XmlRpcValue): void {
+    const holder = this.top() as ValueFrame;
+    holder.result = value;
+    holder.hasResult = true;
+  }
 
   /** Hands a finished value to whatever holds it: a param, an array's data or a struct member. */
-  const deliver = (value: XmlRpcValue): void => {
-    const where = parentTag();
-    const holder = container();
-    if (where === 'param' && holder === undefined) params.push(value);
+  private deliver(value: XmlRpcValue): void {
+    const where = this.parentTag();
+    const holder = this.container();
+    if (where === 'param' && holder === undefined) this.params.push(value);
     else if (where === 'data' && holder?.kind === 'array') holder.items.push(value);
     else if (where === 'member' && holder?.kind === 'struct') {
       if (holder.name === undefined) fail('a struct <member> without a <name>');
       holder.members[holder.name!] = value;
       holder.name = undefined;
     } else fail('a <value> outside <param>, <data> or <member>');
-  };
+  }
 
+  private top(): Frame | undefined {
+    return this.stack[this.stack.length - 1];
+  }
+
+  /** The innermost frame that is not a structural tag (params, param, data, member). */
+  private container(): Frame | undefined {
+    for (let i = this.stack.length - 1; i >= 0; i--) if (this.stack[i]!.kind !== 'other') return this.stack[i];
+    return undefined;
+  }
+
+  private parentTag(): string | undefined {
+    const frame = this.top();
+    return frame?.kind === 'other' ? frame.tag : undefined;
+  }
+}
+
+export function decodeMethodCall(xml: string, limits: DecodeLimits): MethodCall {
+  const parser = new SaxesParser({ xmlns: false, position: false });
+  const call = new MethodCallBuilder(limits);
+  let failure: Error | undefined;
   parser.on('doctype', () => fail('a DOCTYPE is not allowed in XML-RPC'));
   parser.on('processinginstruction', (pi) => fail(`processing instruction <?${pi.target}?> not allowed`));
-  parser.on('opentag', (tag: SaxesTagPlain) => {
-    const name = tag.name;
-    path.push(name);
-    if (path.length > limits.maxDepth * 3 + 8) fail(`nesting deeper than ${limits.maxDepth}`);
-    const holder = top();
-    if (holder?.kind === 'scalar') fail(`<${name}> inside <${holder.type}>`);
-    switch (name) {
-      case 'value':
-        if (!['param', 'data', 'member'].includes(parentTag() ?? '')) fail('a <value> outside <param>, <data> or <member>');
-        if (++values > limits.maxValues) fail(`more than ${limits.maxValues} values`);
-        stack.push({ kind: 'value', text: '', typed: false, result: undefined, hasResult: false });
-        return;
-      case 'array':
-      case 'struct': {
-        if (holder?.kind !== 'value') fail(`<${name}> outside <value>`);
-        if (++depth > limits.maxDepth) fail(`nesting deeper than ${limits.maxDepth}`);
-        (holder as Extract<Frame, { kind: 'value' }>).typed = true;
-        stack.push(name === 'array' ? { kind: 'array', items: [] } : { kind: 'struct', members: Object.create(null) as Record<string, XmlRpcValue>, name: undefined });
-        return;
-      }
-      case 'name':
-        if (parentTag() !== 'member' || container()?.kind !== 'struct') fail('<name> outside a struct <member>');
-        stack.push({ kind: 'name', text: '' });
-        return;
-      default:
-        if (SCALARS.has(name)) {
-          if (holder?.kind !== 'value') fail(`<${name}> outside <value>`);
-          (holder as Extract<Frame, { kind: 'value' }>).typed = true;
-          stack.push({ kind: 'scalar', type: name, text: '' });
-          return;
-        }
-        if (!['methodCall', 'methodName', 'params', 'param', 'data', 'member'].includes(name)) fail(`unknown element <${name}>`);
-        stack.push({ kind: 'other', tag: name });
-    }
-  });
-  parser.on('text', (text) => {
-    const frame = top();
-    if (frame === undefined) return;
-    if (frame.kind === 'scalar' || frame.kind === 'name' || frame.kind === 'value') frame.text += text;
-    else if (frame.kind === 'other' && frame.tag === 'methodName') methodText += text;
-  });
-  parser.on('cdata', (text) => {
-    const frame = top();
-    if (frame?.kind === 'scalar' || frame?.kind === 'value' || frame?.kind === 'name') frame.text += text;
-  });
-  parser.on('closetag', (tag) => {
-    path.pop();
-    const frame = stack.pop();
-    if (frame === undefined) return;
-    switch (frame.kind) {
-      case 'scalar': {
-        const holder = top() as Extract<Frame, { kind: 'value' }>;
-        holder.result = scalar(frame.type, frame.text);
-        holder.hasResult = true;
-        return;
-      }
-      case 'array':
-        depth--;
-        setResult(frame.items);
-        return;
-      case 'struct':
-        depth--;
-        if (frame.name !== undefined) fail('a struct <member> without a <value>');
-        setResult({ ...frame.members });
-        return;
-      case 'name':
-        (container() as Extract<Frame, { kind: 'struct' }>).name = frame.text;
-        return;
-      case 'value':
-        // An untyped <value>text</value> is a string.
-        deliver(frame.hasResult ? frame.result! : frame.typed ? fail(`empty <value>`) : frame.text);
-        return;
-      case 'other':
-        if (tag.name === 'methodName') method = methodText.trim();
-        return;
-    }
-  });
-  const setResult = (value: XmlRpcValue): void => {
-    const holder = top() as Extract<Frame, { kind: 'value' }>;
-    holder.result = value;
-    holder.hasResult = true;
-  };
+  parser.on('opentag', (tag: SaxesTagPlain) => call.open(tag.name));
+  parser.on('text', (text) => call.text(text, false));
+  parser.on('cdata', (text) => call.text(text, true));
+  parser.on('closetag', (tag) => call.close(tag.name));
   parser.on('error', (err) => {
     failure ??= new XmlRpcDecodeError(`malformed XML: ${err.message}`);
   });
-
   try {
     parser.write(xml).close();
   } catch (err) {
@@ -177,9 +185,10 @@ export function decodeMethodCall(xml: string, limits: DecodeLimits): MethodCall 
     throw new XmlRpcDecodeError(`malformed XML: ${(err as Error).message}`);
   }
   if (failure) throw failure;
-  if (!method) fail('no <methodName>');
-  if (!/^[A-Za-z0-9_.:/]+$/.test(method!)) fail(`invalid method name ${JSON.stringify(method)}`);
-  return { method: method!, params };
+  const method = call.method;
+  if (!method) return fail('no <methodName>');
+  if (!/^[A-Za-z0-9_.:/]+$/.test(method)) fail(`invalid method name ${JSON.stringify(method)}`);
+  return { method, params: call.params };
 }
 
 function scalar(type: string, text: string): XmlRpcValue {
