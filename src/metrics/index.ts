@@ -1,5 +1,5 @@
 /**
- * Metrics, built from the config in one call for the supervisor:
+ * Metrics, built from the config in one call for the daemon:
  * - `registry`: the prom-client Registry for createFront's `metrics` (GET /metrics);
  * - `health`: the lifecycle Part (health checks; owns the statsd socket: stop flushes it);
  * - `sampling.afterHostSample()` / `sampling.afterVmCycle()`: the hooks after each sampling cycle;

@@ -1,5 +1,5 @@
 /**
- * The hooks the supervisor calls after each sampling cycle: afterHostSample() after the host
+ * The hooks the daemon calls after each sampling cycle: afterHostSample() after the host
  * sampling operation, afterVmCycle() after the VM one. Each reads the figures the daemon already
  * serves (Host.getStats, the VM stats elements), builds one report and publishes it, on the main
  * thread. A failure is logged (rate-limited), never thrown: the sampling operation is not failed

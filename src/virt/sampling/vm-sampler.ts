@@ -14,7 +14,7 @@
  *   without CPU stats (every VM in a transient state) is not sampled the slow way for ever.
  * - Per-VM path: the monitorable VMs that are neither in the skip cache nor stuck in a call,
  *   split into a few chunks sampled in parallel, one VM at a time inside a chunk. It is taken
- *   while a bulk call is still in flight (stuck: B2, "slow path past a stuck bulk call"), while any VM is in the skip cache (D15, "skip cache, 40 s") or
+ *   while a bulk call is still in flight (stuck; rule B2 of docs/protocol.md), while any VM is in the skip cache (rule D15) or
  *   stuck, and always for drivers without bulk stats. A VM whose call failed goes into the skip
  *   cache for 40 s (vdsm's TTL, not a multiple of the 15 s period nor of QEMU's 30 s monitor
  *   timeout); a VM whose call was discarded on timeout (found through the chunk's progress
