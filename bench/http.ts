@@ -270,7 +270,7 @@ async function main(): Promise<void> {
   const { config } = loadConfig({ env: {}, flags: { 'addresses.management_ip': '127.0.0.1', 'addresses.management_port': '0' } });
   const log = pino({ level: 'silent' });
   const table = new MethodRegistry().register(...hostConnectivityMethods, { name: 'Host.ping', params: [], handler: () => true });
-  const front = createFront(config, table, { log, xmlrpc: new LegacyXmlRpc(table, { log }) });
+  const front = createFront(config, table, { log, xmlrpc: (engine) => new LegacyXmlRpc(engine) });
   await front.acceptor.start(new AbortController().signal);
   const port = front.acceptor.port;
   const python = await startPython();

@@ -1,6 +1,6 @@
 /**
  * What the API's handlers work with: the VM registry and cached stats on the main thread, and
- * an executor for everything that touches libvirt. The supervisor builds one and hands it to the
+ * an executor for everything that touches libvirt. The daemon builds one and hands it to the
  * method table; handlers never reach past it.
  */
 import type { TaskDispatcher } from '../concurrency/index.js';

@@ -1,5 +1,5 @@
 /**
- * Host.* verbs (reference vdsm-rpc.md §5). All are answered from memory on the main thread:
+ * Host.* verbs. All are answered from memory on the main thread:
  * the host monitor's samples and the VM registry, refreshed by periodic operations.
  */
 import type { LogLevel } from '../config/schema.js';

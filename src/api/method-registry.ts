@@ -1,6 +1,5 @@
 /**
  * The MethodTable the API fills: `Namespace.method` → parameter schema → handler.
- * The API issue registers the rest of vdsm's surface here.
  */
 import type { Method, MethodTable } from '../rpc/method-table.js';
 

@@ -1,5 +1,5 @@
 /**
- * VM.* verbs (reference vdsm-rpc.md §5). Each libvirt call runs on the rpc executor; the VM
+ * VM.* verbs. Each libvirt call runs on the rpc executor; the VM
  * registry is updated on the main thread from the outcome, and libvirt's lifecycle events carry
  * the status changes to subscribers.
  */

@@ -1,20 +1,19 @@
 /**
- * vdsm's removed XML-RPC binding (reference §4) on top of the method table: legacy verbs
+ * vdsm's removed XML-RPC binding, through the JSON-RPC engine's one call path: legacy verbs
  * (`getVdsCapabilities`, `list`, `destroy`, …; flat names, positional arguments) and new-style
  * names (`Host.getStats`, positional or one struct of named params) call the same methods as
  * JSON-RPC. Results come back shaped as vdsm's API dicts, `{status: {code: 0, message: 'Done'},
  * <payload key>: result}`, the payload key being the one vdsm's Bridge took out of that dict
  * (Bridge.command_info), so the shape is the one vdsm's XML-RPC clients read. Failures are values
  * too, `{status: {code, message}}` with vdsm's codes; only protocol problems are faults (the HTTP
- * route's business).
+ * route's business). Readiness, parameter binding, the per-method metrics and the failure logs are
+ * the engine's, as for any JSON-RPC call.
  */
-import { getLogger, type Logger } from '../log.js';
 import type { XmlRpcBackend, XmlRpcCallContext } from '../net/http/xmlrpc-backend.js';
 import type { XmlRpcValue } from '../net/xmlrpc/decode.js';
-import { MethodNotFoundError, RecoveringError, RpcError, VdsmCode } from '../rpc/errors.js';
-import type { Method, MethodTable } from '../rpc/method-table.js';
-import { Call } from '../rpc/call.js';
-import { bindParams } from '../rpc/params.js';
+import type { MethodInvoker } from '../rpc/engine.js';
+import { MethodNotFoundError, RpcError, VdsmCode } from '../rpc/errors.js';
+import type { Method } from '../rpc/method-table.js';
 import { RawJson } from '../rpc/raw-json.js';
 
 type Args = Record<string, unknown>;
@@ -199,65 +198,32 @@ export const LEGACY_VERBS: Readonly<Record<string, Verb>> = {
   stopMonitoringDomain: verb('Host.stopMonitoringDomain', 'sdUUID'),
 };
 
-export interface LegacyXmlRpcOptions {
-  /** While false every call is answered with code 99 (vdsm: recovering). */
-  isReady?: () => boolean;
-  log?: Logger;
-}
-
 /** vdsm's answer to anything unexpected inside a verb (errCode['unexpected']). */
 const UNEXPECTED: Status = Object.freeze({ code: VdsmCode.unexpected, message: 'Unexpected exception' }) as Status;
 
 export class LegacyXmlRpc implements XmlRpcBackend {
-  private readonly isReady: () => boolean;
-  private readonly log: Logger;
-
-  constructor(
-    private readonly methods: MethodTable,
-    options: LegacyXmlRpcOptions = {},
-  ) {
-    this.isReady = options.isReady ?? (() => true);
-    this.log = options.log ?? getLogger('xmlrpc');
-  }
+  constructor(private readonly engine: MethodInvoker) {}
 
   async call(name: string, params: XmlRpcValue[], ctx: XmlRpcCallContext): Promise<Record<string, unknown>> {
     const legacy = Object.hasOwn(LEGACY_VERBS, name) ? LEGACY_VERBS[name] : undefined;
     if (legacy === undefined && !/^[A-Za-z]\w*\.\w+$/.test(name)) return failure(new MethodNotFoundError(name));
-    if (!this.isReady()) return failure(new RecoveringError());
-
-    let target: string;
-    let raw: Args | XmlRpcValue[];
+    let target = name;
+    let args: Args | XmlRpcValue[];
     if (legacy !== undefined) {
-      raw = legacy.args(params);
-      target = typeof legacy.method === 'string' ? legacy.method : legacy.method(raw);
+      args = legacy.args(params);
+      target = typeof legacy.method === 'string' ? legacy.method : legacy.method(args);
+      if (legacy.fallback !== undefined && this.engine.method(target) === undefined) target = legacy.fallback;
     } else {
-      target = name;
-      raw = params;
+      const method = this.engine.method(target);
+      args = method === undefined ? params : namedOrPositional(method, params);
     }
-    let entry = this.methods.get(target);
-    if (entry === undefined && legacy?.fallback !== undefined) {
-      target = legacy.fallback;
-      entry = this.methods.get(target);
-    }
-    if (entry === undefined) {
-      this.log.info({ peer: ctx.peer, verb: name, method: target }, 'XML-RPC call to a method that does not exist');
-      return failure(new MethodNotFoundError(target));
-    }
-    const call = new Call(target, ctx, this.log);
     try {
-      const args = bindParams(entry, legacy !== undefined ? raw : namedOrPositional(entry, params));
-      if (this.log.isLevelEnabled('debug')) call.log.debug({ verb: name, peer: ctx.peer }, 'XML-RPC call');
-      let result = await entry.handler(args, call);
+      let result = await this.engine.invoke(target, args, ctx);
       if (result instanceof RawJson) result = result.toJSON();
       if (legacy?.payload !== undefined) result = legacy.payload(result, ctx);
-      return shapeResult(target, result, args);
+      return shapeResult(target, result, Array.isArray(args) ? {} : args);
     } catch (err) {
-      if (err instanceof RpcError) {
-        call.log.info({ verb: name, code: err.code, error: err.message }, 'XML-RPC call failed');
-        return failure(err);
-      }
-      call.log.error({ verb: name, err }, 'XML-RPC call failed with an unexpected error');
-      return { status: { ...UNEXPECTED } };
+      return err instanceof RpcError ? failure(err) : { status: { ...UNEXPECTED } };
     }
   }
 }

@@ -61,7 +61,7 @@ export function buildServing(config: Config, settings: DaemonSettings, sources: 
     isReady,
     metrics: metrics.registry,
     onCall: metrics.daemon.onCall,
-    xmlrpc: new LegacyXmlRpc(methods, { isReady }),
+    xmlrpc: (engine) => new LegacyXmlRpc(engine),
     // Read at each /health request, after the broker exists.
     health: { health: () => ({ ...sources.health(), broker: broker?.status() }) },
   });

@@ -1,5 +1,5 @@
 /**
- * The acceptor (reference §1): one port for everything. TLS first when enabled (client certificate
+ * The acceptor: one port for everything. TLS first when enabled (client certificate
  * required and checked against the CA, TLS 1.2 or newer, handshake deadline from accept), then
  * protocol detection on the decrypted bytes within its own deadline, then hand-off to STOMP or
  * HTTP. A cap on concurrent connections; accepts, detections, refusals and closes are logged
@@ -9,7 +9,6 @@ import { readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Part } from '../lifecycle.js';
-import { isLoopback } from '../config/load.js';
 import { getLogger, type Logger } from '../log.js';
 import { detectProtocol } from './detect.js';
 import { peerName, type ProtocolHandler } from './handoff.js';
@@ -29,8 +28,6 @@ export interface AcceptorOptions {
   readonly handshakeTimeoutMs: number;
   readonly detectionTimeoutMs: number;
   readonly maxConnections: number;
-  /** Without TLS, refuse to listen beyond loopback unless this is set. */
-  readonly allowPlaintextRemote: boolean;
   readonly stomp: ProtocolHandler;
   readonly http: ProtocolHandler;
   /** How long a stop waits for requests already read to be answered. */
@@ -65,13 +62,8 @@ export class Acceptor implements Part {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const { host, tls: files, allowPlaintextRemote } = this.options;
-    if (files === undefined && !allowPlaintextRemote && !isLoopback(host)) {
-      throw new Error(
-        `refusing to listen on ${host} without TLS: anyone who can reach the port could drive the host ` +
-          '(enable [vars] ssl, or set [vars] allow_plaintext_remote = true)',
-      );
-    }
+    // Plaintext beyond loopback was refused when the config was loaded (config/load.ts).
+    const { host, tls: files } = this.options;
     const server = files === undefined ? net.createServer() : await this.tlsServer(files);
     signal.throwIfAborted();
     this.server = server;

@@ -1,5 +1,5 @@
 /**
- * Protocol detection on the first bytes of a connection (reference §1.3), deciding as soon as the
+ * Protocol detection on the first bytes of a connection, deciding as soon as the
  * bytes allow rather than waiting for 11 of them as vdsm does:
  * - STOMP: one of the nine commands vdsm detects, or STOMP 1.2's `STOMP`, followed by an end of
  *   line; leading heart-beat newlines are allowed (vdsm wrongly rejects both).

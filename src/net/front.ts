@@ -1,12 +1,12 @@
 /**
  * Builds the network front from the config: JSON-RPC engine over a method table, STOMP server,
  * the HTTP side (XML-RPC, WebSocket, /health, /metrics) and the acceptor (a lifecycle Part).
- * The supervisor calls createFront once.
+ * The daemon calls createFront once.
  */
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { getLogger, type Logger } from '../log.js';
-import { JsonRpcEngine, type CallObserver } from '../rpc/engine.js';
+import { JsonRpcEngine, type CallObserver, type MethodInvoker } from '../rpc/engine.js';
 import { EventBus } from '../rpc/events.js';
 import type { MethodTable } from '../rpc/method-table.js';
 import { Acceptor } from './acceptor.js';
@@ -23,8 +23,9 @@ export interface FrontOptions {
   events?: EventBus;
   /** Replaces the built-in HTTP side (tests); normally absent. */
   http?: ProtocolHandler;
-  /** Answers POST / and /RPC2 (api/xmlrpc-legacy.ts); without it XML-RPC calls get a fault. */
-  xmlrpc?: XmlRpcBackend;
+  /** Makes what answers POST / and /RPC2 over the front's engine (api/xmlrpc-legacy.ts); without it
+   * XML-RPC calls get a fault. */
+  xmlrpc?: (engine: MethodInvoker) => XmlRpcBackend;
   /** Figures behind GET /health; without it /health is 404. */
   health?: HealthSource;
   /** The registry GET /metrics exposes; without it /metrics is 404. */
@@ -69,7 +70,7 @@ export function createFront(config: Config, methods: MethodTable, options: Front
           engine,
           stomp,
           events,
-          xmlrpc: options.xmlrpc,
+          xmlrpc: options.xmlrpc?.(engine),
           health: options.health && {
             source: options.health,
             // A few sampling periods without a fresh sample means sampling is stuck.
@@ -88,7 +89,6 @@ export function createFront(config: Config, methods: MethodTable, options: Front
     handshakeTimeoutMs: config.tls.handshake_timeout * 1000,
     detectionTimeoutMs: config.acceptor.detection_timeout * 1000,
     maxConnections: config.acceptor.max_connections,
-    allowPlaintextRemote: config.vars.allow_plaintext_remote,
     // Half the stop deadline answers what was read; the parts stopped after the acceptor get the rest.
     drainTimeoutMs: config.daemon.stop_timeout * 500,
     stomp,

@@ -2,7 +2,7 @@
  * The transport-free JSON-RPC 2.0 engine: one message (a request, a notification or a batch)
  * in, at most one encoded reply out. Transports decide where the reply goes.
  *
- * Where vdsm breaks clients we do not follow it (reference §3.4): notification-only messages are
+ * Where vdsm breaks clients we do not follow it: notification-only messages are
  * answered with nothing (vdsm kills its request thread), batches get a proper array (vdsm answers
  * nothing), every invalid request is answered once (vdsm twice). A single response is a bare
  * object even for a one-element batch, as vdsm answers its own client. Error texts and codes are vdsm's.
@@ -16,7 +16,7 @@ import {
   RpcError,
   toRpcError,
 } from './errors.js';
-import type { MethodTable } from './method-table.js';
+import type { Method, MethodTable } from './method-table.js';
 import { Call, clip } from './call.js';
 import { bindParams } from './params.js';
 import { RawJson } from './raw-json.js';
@@ -63,11 +63,24 @@ export interface EngineOptions {
 
 export type CallObserver = (method: string, ms: number, errorCode?: number) => void;
 
-type Id = string | number | null;
+/** What a binding other than JSON-RPC's (XML-RPC) needs of the engine: a method's declaration, and
+ * a call through the one path every call takes (readiness, binding, metrics, failure logs). */
+export interface MethodInvoker {
+  method(name: string): Method | undefined;
+  invoke(method: string, params: unknown, ctx: RequestContext): unknown;
+}
+
+export type Id = string | number | null;
+
+/** One response of a message, with the id it answers (null: nobody asked under an id). */
+interface Response {
+  readonly id: Id;
+  readonly pieces: Pieces;
+}
 
 const NO_REPLY = undefined;
 
-export class JsonRpcEngine {
+export class JsonRpcEngine implements MethodInvoker {
   private readonly log: Logger;
   private readonly isReady: () => boolean;
   private readonly onCall: CallObserver | undefined;
@@ -97,81 +110,102 @@ export class JsonRpcEngine {
       const single = this.answer(message, ctx);
       if (single === NO_REPLY) return NO_REPLY;
       if (!(single instanceof Promise)) return reply(single);
-      return single.then((pieces) => (pieces === NO_REPLY ? NO_REPLY : reply(pieces)));
+      return single.then((response) => (response === NO_REPLY ? NO_REPLY : reply(response)));
     }
     if (message.length === 0) {
       return new EncodedReply(errorResponse(null, new InvalidRequestError([], 'request batch is empty')), true);
     }
     const answers = message.map((m) => this.answer(m, ctx));
     if (answers.some((a) => a instanceof Promise)) return Promise.all(answers).then(joinBatch);
-    return joinBatch(answers as (Pieces | undefined)[]);
+    return joinBatch(answers as (Response | undefined)[]);
   }
 
-  /** One element: its encoded response, or undefined for a notification. Sync when it can be. */
-  private answer(req: unknown, ctx: RequestContext): Pieces | undefined | Promise<Pieces | undefined> {
-    if (req === null || typeof req !== 'object' || Array.isArray(req)) {
-      return errorResponse(null, new InvalidRequestError(req, 'request is not an object'));
-    }
-    const r = req as Record<string, unknown>;
-    const invalid = invalidReason(r);
-    if (invalid !== undefined) return errorResponse(null, new InvalidRequestError(r, invalid));
-    const method = r['method'] as string;
-    // A null id is treated as a notification: the engine takes a null-id message without `error`
-    // for an event, so answering it would confuse it.
-    const id = (r['id'] ?? null) as Id;
-    const notification = id === null;
-    const call = new Call(method, ctx, this.log);
+  /** A method of the table, for bindings that name parameters themselves (XML-RPC). */
+  method(name: string): Method | undefined {
+    return this.methods.get(name);
+  }
 
-    if (!this.isReady()) {
-      return notification ? NO_REPLY : errorResponse(id, new RecoveringError());
-    }
+  /**
+   * Calls one method, for every binding: readiness, lookup, parameter binding and the handler; the
+   * call observer sees it and a failure is logged here, once. Returns the handler's result (a value
+   * or a promise). Fails (a throw, or the promise rejects) with an RpcError, or with the handler's
+   * own error when it was unexpected: each binding answers that in its own way. `id` is the
+   * request's, for log lines.
+   */
+  invoke(method: string, params: unknown, ctx: RequestContext, id?: Id): unknown {
+    if (!this.isReady()) throw new RecoveringError();
+    const call = new Call(method, ctx, this.log);
     const entry = this.methods.get(method);
     if (entry === undefined) {
       if (this.log.isLevelEnabled('info')) call.log.info({ peer: ctx.peer }, 'no such method');
-      return notification ? NO_REPLY : errorResponse(id, new MethodNotFoundError(method));
+      throw new MethodNotFoundError(method);
     }
     let result: unknown;
     const t0 = this.onCall === undefined ? 0 : performance.now();
     try {
-      const args = bindParams(entry, r['params']);
+      const args = bindParams(entry, params);
       // Checked on the engine's logger: asking the call's would build a child logger per request.
       if (this.log.isLevelEnabled('debug')) call.log.debug({ id, peer: ctx.peer }, 'calling');
       result = entry.handler(args, call);
     } catch (err) {
-      return this.failed(call, id, notification, err, t0);
+      throw this.failed(call, id, err, t0);
     }
-    if (isPromiseLike(result)) {
-      return Promise.resolve(result).then(
-        (value) => this.succeeded(call, id, notification, value, t0),
-        (err: unknown) => this.failed(call, id, notification, err, t0),
-      );
+    if (!isPromiseLike(result)) {
+      this.observe(method, t0);
+      return result;
     }
-    return this.succeeded(call, id, notification, result, t0);
+    return Promise.resolve(result).then(
+      (value) => {
+        this.observe(method, t0);
+        return value;
+      },
+      (err: unknown) => {
+        throw this.failed(call, id, err, t0);
+      },
+    );
   }
 
-  private succeeded(call: Call, id: Id, notification: boolean, result: unknown, t0: number): Pieces | undefined {
-    if (notification) {
-      this.observe(call.method, t0);
-      return NO_REPLY;
+  /** One element: its response, or undefined for a notification. Sync when it can be. */
+  private answer(req: unknown, ctx: RequestContext): Response | undefined | Promise<Response | undefined> {
+    if (req === null || typeof req !== 'object' || Array.isArray(req)) {
+      return { id: null, pieces: errorResponse(null, new InvalidRequestError(req, 'request is not an object')) };
     }
+    const r = req as Record<string, unknown>;
+    const invalid = invalidReason(r);
+    if (invalid !== undefined) return { id: null, pieces: errorResponse(null, new InvalidRequestError(r, invalid)) };
+    // A null id is treated as a notification: the engine takes a null-id message without `error`
+    // for an event, so answering it would confuse it.
+    const id = (r['id'] ?? null) as Id;
+    let result: unknown;
     try {
-      const pieces = resultResponse(id, result);
-      this.observe(call.method, t0);
-      return pieces;
+      result = this.invoke(r['method'] as string, r['params'], ctx, id);
     } catch (err) {
-      call.log.error({ err }, 'result cannot be encoded as JSON');
-      const rpcErr = toRpcError(err);
-      this.observe(call.method, t0, rpcErr.code);
-      return errorResponse(id, rpcErr);
+      return id === null ? NO_REPLY : { id, pieces: errorResponse(id, toRpcError(err)) };
+    }
+    if (!isPromiseLike(result)) return this.encode(id, result, ctx);
+    return Promise.resolve(result).then(
+      (value) => this.encode(id, value, ctx),
+      (err: unknown) => (id === null ? NO_REPLY : { id, pieces: errorResponse(id, toRpcError(err)) }),
+    );
+  }
+
+  private encode(id: Id, result: unknown, ctx: RequestContext): Response | undefined {
+    if (id === null) return NO_REPLY;
+    try {
+      return { id, pieces: resultResponse(id, result) };
+    } catch (err) {
+      this.logFor(ctx).error({ err, id }, 'result cannot be encoded as JSON');
+      return { id, pieces: errorResponse(id, toRpcError(err)) };
     }
   }
 
-  private failed(call: Call, id: Id, notification: boolean, err: unknown, t0: number): Pieces | undefined {
+  /** Observes and logs a failed call; returns the error to throw on. */
+  private failed(call: Call, id: Id | undefined, err: unknown, t0: number): unknown {
     const rpcErr = toRpcError(err);
     this.observe(call.method, t0, rpcErr.code);
     if (err instanceof RpcError) call.log.info({ id, code: rpcErr.code, error: rpcErr.message }, 'call failed');
     else call.log.error({ id, err }, 'call failed with an unexpected error');
-    return notification ? NO_REPLY : errorResponse(id, rpcErr);
+    return err;
   }
 
   private observe(method: string, t0: number, errorCode?: number): void {
@@ -200,24 +234,21 @@ function invalidReason(r: Record<string, unknown>): string | undefined {
 
 /** vdsm's rule, which its Python client relies on (it sends `[{…}]`): one response goes as a bare
  * object, more as an array. */
-function joinBatch(answers: (Pieces | undefined)[]): EncodedReply | undefined {
-  const parts = answers.filter((a): a is Pieces => a !== NO_REPLY);
+function joinBatch(answers: (Response | undefined)[]): EncodedReply | undefined {
+  const parts = answers.filter((a): a is Response => a !== NO_REPLY);
   if (parts.length === 0) return NO_REPLY;
   if (parts.length === 1) return reply(parts[0]!);
   const pieces: string[] = ['['];
   for (let i = 0; i < parts.length; i++) {
     if (i > 0) pieces.push(',');
-    for (const piece of parts[i]!) pieces.push(piece);
+    for (const piece of parts[i]!.pieces) pieces.push(piece);
   }
   pieces.push(']');
   return new EncodedReply(pieces, false);
 }
 
-/** Responses are built below, so a null id is recognised by the text of their first piece. */
-const NULL_ID_PREFIX = '{"jsonrpc":"2.0","id":null,';
-
-function reply(pieces: Pieces): EncodedReply {
-  return new EncodedReply(pieces, pieces[0]!.startsWith(NULL_ID_PREFIX));
+function reply(response: Response): EncodedReply {
+  return new EncodedReply(response.pieces, response.id === null);
 }
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {

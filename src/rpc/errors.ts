@@ -1,7 +1,7 @@
 /**
  * JSON-RPC and vdsm error codes, and the errors that carry them to the wire.
  * An RpcError's message is the exact wire text; vdsm forms it as `"<base>: <python repr of context>"`
- * (§3.1, §3.5 of the reference), and the engine's log and the client's UI show it as is.
+ * (docs/protocol.md), and the engine's log and the client's UI show it as is.
  */
 import { pyRepr } from './pyrepr.js';
 

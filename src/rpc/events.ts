@@ -1,5 +1,5 @@
 /**
- * The events bus: server → client notifications `|<namespace>|<event>|<id>` (reference §6).
+ * The events bus: server → client notifications `|<namespace>|<event>|<id>`.
  * Each event is encoded once, as JSON text and as UTF-8 bytes, however many transports and
  * subscribers it reaches.
  */

@@ -1,6 +1,6 @@
 /**
  * What the engine needs from the API: a method by name, its parameters, its handler.
- * The engine never imports api/; the API builds a MethodTable and the supervisor hands it over.
+ * The engine never imports api/; the API builds a MethodTable and the daemon hands it over.
  */
 import type { Logger } from '../log.js';
 

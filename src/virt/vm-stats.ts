@@ -1,5 +1,5 @@
 /**
- * vdsm's VM stats element (VM.getStats, Host.getAllVmStats; reference vdsm-rpc.md §5.4), from a
+ * vdsm's VM stats element (VM.getStats, Host.getAllVmStats), from a
  * Vm and its StatsCache entry, on the main thread. Shapes and units follow vdsm's vmstats.py and
  * what the oVirt engine reads:
  * - numbers are strings as vdsm's convertToStr makes them: "%.2f" for percentages, integers as

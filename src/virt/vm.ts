@@ -1,5 +1,5 @@
 /**
- * A VM and its status machine (vdsm's status strings, reference vdsm-rpc.md §5.1 and §5.4).
+ * A VM and its status machine (vdsm's status strings).
  *
  * Status follows libvirt's lifecycle events, read in the light of what the daemon itself asked for
  * (a destroy or a shutdown we requested ends as an admin shutdown; one we did not, as the guest's own

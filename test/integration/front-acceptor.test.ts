@@ -151,19 +151,4 @@ describe('acceptor: lifecycle', () => {
     await c.waitClosed();
     await expect(new Promise((resolve, reject) => net.connect(s.port, '127.0.0.1').on('connect', resolve).on('error', reject))).rejects.toThrow();
   });
-
-  it('refuses plaintext on a non-loopback address unless allowed', async () => {
-    const acceptor = new Acceptor({
-      host: '0.0.0.0',
-      port: 0,
-      handshakeTimeoutMs: 1000,
-      detectionTimeoutMs: 1000,
-      maxConnections: 10,
-      allowPlaintextRemote: false,
-      stomp: { accept: () => undefined },
-      http: { accept: () => undefined },
-      log: silent,
-    });
-    await expect(acceptor.start(new AbortController().signal)).rejects.toThrow(/without TLS/);
-  });
 });

@@ -37,7 +37,7 @@ export async function startHttpFront(flags: Record<string, string> = {}, methods
   const front = createFront(config, table, {
     log: silent,
     isReady,
-    xmlrpc: new LegacyXmlRpc(table, { isReady, log: silent }),
+    xmlrpc: (engine) => new LegacyXmlRpc(engine),
     health: { health: () => health.snapshot },
     metrics: registry,
   });

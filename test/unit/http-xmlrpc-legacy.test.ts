@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MethodRegistry } from '../../src/api/method-registry.js';
 import { LEGACY_VERBS, LegacyXmlRpc, SHAPES, shapeResult } from '../../src/api/xmlrpc-legacy.js';
+import { JsonRpcEngine } from '../../src/rpc/engine.js';
 import { VdsmError } from '../../src/rpc/errors.js';
 import type { Method } from '../../src/rpc/method-table.js';
 
@@ -18,7 +19,7 @@ const record = (name: string, params: Method['params'] = [], result: unknown = t
 });
 
 function backend(methods: Method[], ready = true): LegacyXmlRpc {
-  return new LegacyXmlRpc(new MethodRegistry().register(...methods), { log, isReady: () => ready });
+  return new LegacyXmlRpc(new JsonRpcEngine(new MethodRegistry().register(...methods), { log, isReady: () => ready }));
 }
 
 describe('legacy verb mapping', () => {

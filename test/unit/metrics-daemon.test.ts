@@ -11,6 +11,7 @@ import { DAEMON, HEALTH, VM } from '../../src/metrics/names.js';
 import { threadsFromStat } from '../../src/metrics/process-stats.js';
 import { PrometheusExport } from '../../src/metrics/prometheus.js';
 import { StatsdSink } from '../../src/metrics/statsd.js';
+import { LegacyXmlRpc } from '../../src/api/xmlrpc-legacy.js';
 import { JsonRpcEngine } from '../../src/rpc/engine.js';
 import { GeneralException } from '../../src/rpc/errors.js';
 import type { Method, MethodTable } from '../../src/rpc/method-table.js';
@@ -95,6 +96,22 @@ describe('daemon metrics', () => {
     daemon.collect(after);
     expect(after.get(DAEMON.rpcMax, ['Test.slow'])).toBe(0);
     expect(after.get(DAEMON.rpcCalls, ['Test.slow'])).toBe(1);
+  });
+
+  it('counts XML-RPC calls too, legacy verbs under the method they call, through the same engine', async () => {
+    const daemon = new DaemonMetrics({ executors: [] });
+    const engine = new JsonRpcEngine(table, { log: captureLogger().logger, onCall: daemon.onCall });
+    const xmlrpc = new LegacyXmlRpc(engine);
+    const ctx = { peer: '192.0.2.7:4000', remoteAddress: '192.0.2.7', flowId: undefined };
+    expect(await xmlrpc.call('Test.ok', [], ctx)).toEqual({ status: { code: 0, message: 'Done' } });
+    expect((await xmlrpc.call('Test.fail', [], ctx))['status']).toMatchObject({ code: 100 });
+    expect((await xmlrpc.call('No.such', [], ctx))['status']).toMatchObject({ code: -32601 });
+    const batch = new MetricBatch();
+    daemon.collect(batch);
+    expect(batch.get(DAEMON.rpcCalls, ['Test.ok'])).toBe(1);
+    expect(batch.get(DAEMON.rpcCalls, ['Test.fail'])).toBe(1);
+    expect(batch.get(DAEMON.rpcErrors, ['Test.fail'])).toBe(1);
+    expect(batch.get(DAEMON.rpcCalls, ['No.such'])).toBeUndefined();
   });
 
   it('an observer that throws does not change the answer', async () => {

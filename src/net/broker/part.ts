@@ -7,7 +7,7 @@ import type { Config } from '../../config/schema.js';
 import { getLogger, type Logger } from '../../log.js';
 import type { EventBus } from '../../rpc/events.js';
 import { BrokerLink } from './link.js';
-import type { RpcEngine } from './responder.js';
+import type { RpcEngine } from '../../rpc/serve.js';
 import { brokerSettings, type BrokerSettings } from './settings.js';
 import type { BrokerStatus } from './state.js';
 

@@ -13,12 +13,17 @@
  * A reply whose request came on a session that has since ended still goes out on the current one.
  */
 import type { Logger } from '../../log.js';
-import type { EncodedReply, RequestContext } from '../../rpc/engine.js';
+import type { EncodedReply } from '../../rpc/engine.js';
+import { serve, type Replier, type RpcEngine, type ServedRequest } from '../../rpc/serve.js';
 import type { Frame } from '../stomp/frame.js';
 import type { BrokerSession } from './session.js';
 
-export interface RpcEngine {
-  handle(body: string, ctx: RequestContext): EncodedReply | undefined | Promise<EncodedReply | undefined>;
+/** A request taken from the broker: its reply is SENT to reply-to, then the message ACKed. */
+interface BrokerRequest extends ServedRequest {
+  readonly replyTo: string | undefined;
+  /** The session the message came on, where it is ACKed. */
+  readonly session: BrokerSession;
+  readonly ackId: string | undefined;
 }
 
 export interface ResponderCounts {
@@ -29,7 +34,7 @@ export interface ResponderCounts {
   repliesDropped: number;
 }
 
-export class Responder {
+export class Responder implements Replier<BrokerRequest> {
   readonly counts: ResponderCounts = { served: 0, redeliveredDropped: 0, repliesDropped: 0 };
 
   constructor(
@@ -49,34 +54,21 @@ export class Responder {
       ack(session, ackId);
       return;
     }
-    const flowId = frame.headers.get('ovirtCorrelationId');
-    const ctx: RequestContext = { flowId, peer: replyTo === undefined ? 'broker' : `broker:${replyTo}` };
-    let reply: EncodedReply | undefined | Promise<EncodedReply | undefined>;
-    try {
-      reply = this.engine.handle(frame.body.toString('utf8'), ctx);
-    } catch (err) {
-      // The engine answers errors itself; a throw is a bug, not the request's fault.
-      this.log.error({ err, replyTo }, 'engine failed on a broker request');
-      ack(session, ackId);
-      return;
-    }
-    if (reply instanceof Promise) {
-      reply.then(
-        (r) => this.answer(r, replyTo, flowId, session, ackId),
-        (err: unknown) => {
-          this.log.error({ err, replyTo }, 'engine failed on a broker request');
-          ack(session, ackId);
-        },
-      );
-    } else {
-      this.answer(reply, replyTo, flowId, session, ackId);
-    }
+    const request: BrokerRequest = {
+      flowId: frame.headers.get('ovirtCorrelationId'),
+      peer: replyTo === undefined ? 'broker' : `broker:${replyTo}`,
+      replyTo,
+      session,
+      ackId,
+    };
+    serve(this.engine, frame.body.toString('utf8'), request, this, this.log);
   }
 
-  private answer(reply: EncodedReply | undefined, replyTo: string | undefined, flowId: string | undefined, from: BrokerSession, ackId: string | undefined): void {
+  /** Replier: the reply goes out on the message's session if it is still open, else on the current one. */
+  replied(reply: EncodedReply | undefined, { replyTo, flowId, session, ackId }: BrokerRequest): void {
     this.counts.served++;
     if (reply !== undefined) {
-      const out = from.isOpen ? from : this.current();
+      const out = session.isOpen ? session : this.current();
       const headers: [string, string][] = [['content-type', 'application/json']];
       if (flowId !== undefined) headers.push(['ovirtCorrelationId', flowId]);
       if (replyTo === undefined || out === undefined || !out.send('SEND', [['destination', replyTo], ...headers], reply.json)) {
@@ -84,7 +76,7 @@ export class Responder {
         this.log.debug({ replyTo, flowId }, 'reply dropped: no reply-to or no broker session');
       }
     }
-    ack(from, ackId);
+    ack(session, ackId);
   }
 }
 

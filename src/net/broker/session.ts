@@ -11,8 +11,11 @@ import type { Logger } from '../../log.js';
 import { encodeFrame, HEARTBEAT, type HeaderList } from '../stomp/encoder.js';
 import type { Frame } from '../stomp/frame.js';
 import { FrameParser } from '../stomp/parser.js';
-import { MISSED_BEATS_ALLOWED, negotiate, type HeartbeatPlan } from './heartbeat.js';
+import { negotiate, type HeartbeatPlan } from '../stomp/heartbeat.js';
 import type { BrokerSettings } from './settings.js';
+
+/** Missing this many expected heart-beats in a row means the broker (or the path to it) is gone. */
+const MISSED_BEATS_ALLOWED = 2;
 
 export interface SessionEvents {
   /** Every frame after CONNECTED (MESSAGE, RECEIPT, ERROR). */

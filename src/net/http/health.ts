@@ -1,6 +1,6 @@
 /**
  * GET /health: the daemon's readiness as JSON, 200 when healthy and 503 when not. The figures
- * come from a HealthSource the supervisor supplies; the verdict (and its reasons) is made here.
+ * come from a HealthSource the daemon supplies; the verdict (and its reasons) is made here.
  */
 import type { ServerResponse } from 'node:http';
 import type { ExecutorState } from '../../concurrency/executor.js';
@@ -26,7 +26,7 @@ export interface BrokerHealth {
   readonly lastError: string | null;
 }
 
-/** What the supervisor implements (hypervisor connection, executors, stats cache). */
+/** What the daemon implements (hypervisor connection, executors, stats cache). */
 export interface HealthSource {
   health(): HealthSnapshot;
 }

@@ -17,7 +17,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../log.js';
 import type { EventBus } from '../../rpc/events.js';
 import { peerName, type ProtocolHandler } from '../handoff.js';
-import type { RpcEngine } from '../stomp/server.js';
+import type { RpcEngine } from '../../rpc/serve.js';
 import { HealthRoute, type HealthLimits, type HealthSource } from './health.js';
 import { MetricsRoute } from './metrics.js';
 import { refuse, sendText } from './respond.js';

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../log.js';
 import type { EventBus } from '../../rpc/events.js';
-import type { RpcEngine } from '../stomp/server.js';
+import type { RpcEngine } from '../../rpc/serve.js';
 import type { StompTransport } from '../stomp/transport.js';
 import type { WsSettings } from './settings.js';
 import { JsonRpcSocket } from './ws-jsonrpc.js';

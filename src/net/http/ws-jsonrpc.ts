@@ -14,16 +14,16 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../../log.js';
 import type { EncodedReply } from '../../rpc/engine.js';
 import type { HostEvent } from '../../rpc/events.js';
-import type { RpcEngine } from '../stomp/server.js';
+import { InFlight, serve, type Replier, type RpcEngine, type ServedRequest } from '../../rpc/serve.js';
 import type { WsSettings } from './settings.js';
 
 export const EVENTS_SUBSCRIBE = 'Events.subscribe';
 export const EVENTS_UNSUBSCRIBE = 'Events.unsubscribe';
 
-export class JsonRpcSocket {
-  private pending = 0;
-  private paused = false;
+export class JsonRpcSocket implements Replier<ServedRequest> {
   private closed = false;
+  /** Every request of this client: the peer, and its count in flight (back-pressure). */
+  private readonly request: ServedRequest;
   /** undefined: not subscribed; [] : every event. */
   private eventPrefixes: readonly string[] | undefined;
 
@@ -34,6 +34,13 @@ export class JsonRpcSocket {
     private readonly settings: WsSettings,
     private readonly log: Logger,
   ) {
+    const inFlight = new InFlight(settings.maxPendingRequests, {
+      pauseReading: () => ws.pause(),
+      resumeReading: () => {
+        if (!this.closed) ws.resume();
+      },
+    });
+    this.request = { peer, inFlight };
     ws.on('message', (data: Buffer) => this.received(data.toString('utf8')));
     ws.on('close', () => {
       this.closed = true;
@@ -55,16 +62,7 @@ export class JsonRpcSocket {
   private received(text: string): void {
     if (this.closed) return;
     if (text.includes('"Events.') && this.transportRequest(text)) return;
-    this.started();
-    let reply: ReturnType<RpcEngine['handle']>;
-    try {
-      reply = this.engine.handle(text, { peer: this.peer });
-    } catch (err) {
-      this.failed(err);
-      return;
-    }
-    if (reply instanceof Promise) reply.then((r) => this.replied(r), (err: unknown) => this.failed(err));
-    else this.replied(reply);
+    serve(this.engine, text, this.request, this, this.log);
   }
 
   /** Events.subscribe / Events.unsubscribe; false when the message is something else. */
@@ -98,14 +96,9 @@ export class JsonRpcSocket {
     return true;
   }
 
-  private replied(reply: EncodedReply | undefined): void {
-    this.finished();
+  /** Replier: the engine's reply goes back as one message. */
+  replied(reply: EncodedReply | undefined): void {
     if (reply !== undefined) this.send(reply.json);
-  }
-
-  private failed(err: unknown): void {
-    this.finished();
-    this.log.error({ peer: this.peer, err }, 'JSON-RPC engine failed');
   }
 
   private send(json: string): void {
@@ -115,22 +108,6 @@ export class JsonRpcSocket {
       this.log.warn({ peer: this.peer, queued: this.ws.bufferedAmount, limit: this.settings.maxOutboundBuffer }, 'WebSocket client is not reading: closing');
       this.closed = true;
       this.ws.terminate();
-    }
-  }
-
-  /** Backpressure: past the cap of requests in flight the socket is not read. */
-  private started(): void {
-    if (++this.pending >= this.settings.maxPendingRequests && !this.paused) {
-      this.paused = true;
-      this.ws.pause();
-    }
-  }
-
-  private finished(): void {
-    this.pending--;
-    if (this.paused && this.pending < this.settings.maxPendingRequests && !this.closed) {
-      this.paused = false;
-      this.ws.resume();
     }
   }
 }

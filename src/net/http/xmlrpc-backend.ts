@@ -1,6 +1,6 @@
 /**
- * What the XML-RPC route hands calls to. net/ knows no API: the supervisor gives the front an
- * implementation (api/xmlrpc-legacy.ts maps vdsm's legacy verbs onto the method table).
+ * What the XML-RPC route hands calls to. net/ knows no API: the daemon gives the front a maker of
+ * one over the engine (api/xmlrpc-legacy.ts maps vdsm's legacy verbs onto the engine's methods).
  */
 import type { XmlRpcValue } from '../xmlrpc/decode.js';
 

@@ -4,8 +4,10 @@
  * own transport (a socket or a WebSocket) and asks the server through StompRouter.
  */
 import type { Logger } from '../../log.js';
+import { InFlight } from '../../rpc/serve.js';
 import { encodeConnected, encodeError, encodeMessage, encodeReceipt, HEARTBEAT, messagePrefix } from './encoder.js';
 import { FrameError, type Frame, type FrameLimits } from './frame.js';
+import { parseHeartBeat } from './heartbeat.js';
 import { FrameParser } from './parser.js';
 import type { StompTransport } from './transport.js';
 
@@ -51,15 +53,14 @@ export class Subscription {
   }
 }
 
-/** vdsm clamps any non-zero heart-beat interval to at least this. */
-const MIN_HEARTBEAT_MS = 1000;
 /** How long a closing connection may take to flush its last ERROR frame. */
 const LINGER_MS = 1000;
 
 export class StompConnection {
   private readonly parser: FrameParser;
   private readonly subscriptions = new Map<string, Subscription>();
-  private pending = 0;
+  /** This client's requests in flight: reading stops at the cap, and a drain waits for them. */
+  readonly requests: InFlight;
   private closed = false;
   /** Set by drain(): resolved when the connection has closed. */
   private drained: (() => void) | undefined;
@@ -83,6 +84,7 @@ export class StompConnection {
     readonly log: Logger,
   ) {
     this.parser = new FrameParser(settings.limits, (frame) => this.dispatch(frame));
+    this.requests = new InFlight(settings.maxPendingRequests, { pauseReading: () => this.holdReading(), resumeReading: () => this.releaseReading() });
     transport.listen({
       data: (chunk) => {
         if (this.expectEvery > 0) this.lastRead = performance.now();
@@ -102,10 +104,6 @@ export class StompConnection {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  get pendingRequests(): number {
-    return this.pending;
   }
 
   /**
@@ -169,26 +167,16 @@ export class StompConnection {
     this.write(encodeError(text));
   }
 
-  /** A request of this client went to the engine; reading stops at the cap (backpressure). */
-  requestStarted(): void {
-    if (++this.pending >= this.settings.maxPendingRequests && !this.parser.isPaused) {
-      this.log.debug({ peer: this.peer, pending: this.pending }, 'too many requests in flight: not reading until some finish');
-      this.parser.pause();
-      this.transport.pauseReading();
-    }
+  private holdReading(): void {
+    this.log.debug({ peer: this.peer, pending: this.requests.size }, 'too many requests in flight: not reading until some finish');
+    this.parser.pause();
+    this.transport.pauseReading();
   }
 
-  requestFinished(): void {
-    this.pending--;
-    // The reply is queued right after this call returns; close once it is (drain).
-    if (this.drained) {
-      queueMicrotask(() => this.closeIfDrained());
-      return;
-    }
-    if (this.parser.isPaused && this.pending < this.settings.maxPendingRequests && !this.closed) {
-      this.feed(() => this.parser.resume());
-      if (!this.closed && !this.parser.isPaused) this.transport.resumeReading();
-    }
+  private releaseReading(): void {
+    if (this.closed || this.drained) return;
+    this.feed(() => this.parser.resume());
+    if (!this.closed && !this.parser.isPaused) this.transport.resumeReading();
   }
 
   /**
@@ -202,12 +190,8 @@ export class StompConnection {
       this.drained = resolve;
       this.parser.halt();
       this.transport.resumeReading();
-      this.closeIfDrained();
+      this.requests.whenIdle(() => this.close('server stopping', 'info'));
     });
-  }
-
-  private closeIfDrained(): void {
-    if (this.pending === 0) this.close('server stopping', 'info');
   }
 
   /**
@@ -387,15 +371,4 @@ export class StompConnection {
     }
     this.inTimer = setTimeout(this.checkAlive, Math.max(1, allowed - silent));
   };
-}
-
-/** `cx,cy` → numbers; unparseable parts are 0, non-zero ones at least 1000 ms (vdsm). */
-export function parseHeartBeat(value: string | undefined): [number, number] {
-  const parts = (value ?? '0,0').split(',');
-  const one = (s: string | undefined): number => {
-    if (s === undefined || !/^\s*\d+\s*$/.test(s)) return 0;
-    const n = Number(s);
-    return n === 0 ? 0 : Math.max(n, MIN_HEARTBEAT_MS);
-  };
-  return [one(parts[0]), one(parts[1])];
 }

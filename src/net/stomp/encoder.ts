@@ -1,5 +1,5 @@
 /**
- * STOMP frame encoding as vdsm does it (reference §2.2): command, headers in order with names and
+ * STOMP frame encoding as vdsm does it: command, headers in order with names and
  * values escaped, a blank line, the body, NUL. A frame with a body carries `content-length` (a
  * stale one is rewritten where it stands); frames without a body (CONNECTED, RECEIPT) carry none.
  *
@@ -54,7 +54,7 @@ export function encodeReceipt(receiptId: string): Buffer {
 
 /**
  * Everything of a MESSAGE frame for a JSON response or event up to the content-length value,
- * with vdsm's header order (reference §2.5): destination, content-type, subscription, content-length.
+ * with vdsm's header order: destination, content-type, subscription, content-length.
  */
 export function messagePrefix(destination: string, subscriptionId: string): string {
   return `MESSAGE\ndestination:${escapeHeader(destination)}\ncontent-type:application/json\nsubscription:${escapeHeader(subscriptionId)}\ncontent-length:`;

@@ -1,5 +1,5 @@
 /**
- * Incremental STOMP frame decoder over Buffers (reference §2.2).
+ * Incremental STOMP frame decoder over Buffers.
  *
  *   COMMAND LF (name ":" value LF)* LF body NUL
  *

@@ -1,5 +1,5 @@
 /**
- * The STOMP server: destinations and routing between clients (reference §2.3–2.5, §6).
+ * The STOMP server: destinations and routing between clients.
  * - SEND to a request queue (or a `<queue>.` child) is a JSON-RPC message for the engine; its reply
  *   goes as MESSAGE to every subscriber of the SEND's `reply-to`. The reply-to travels with the
  *   request, so equal ids from different clients (or the same one) cannot collide as in vdsm's
@@ -10,25 +10,26 @@
  */
 import type { Socket } from 'node:net';
 import { getLogger, type Logger } from '../../log.js';
-import type { EncodedReply, RequestContext } from '../../rpc/engine.js';
+import type { EncodedReply } from '../../rpc/engine.js';
 import type { EventBus, HostEvent } from '../../rpc/events.js';
+import { serve, type Replier, type RpcEngine, type ServedRequest } from '../../rpc/serve.js';
 import type { ProtocolHandler } from '../handoff.js';
 import { StompConnection, type ConnectionSettings, type StompRouter, type Subscription } from './connection.js';
 import { encodeFrame } from './encoder.js';
 import type { Frame } from './frame.js';
 import { SocketTransport, type StompTransport } from './transport.js';
 
-/** The engine as the server sees it. */
-export interface RpcEngine {
-  /** The reply, synchronously when every method of the message answered synchronously. */
-  handle(body: string, ctx: RequestContext): EncodedReply | undefined | Promise<EncodedReply | undefined>;
-}
-
 export const REQUEST_QUEUES = ['jms.topic.vdsm_requests', 'jms.topic.vdsm_irs_requests'] as const;
 export const RESPONSE_QUEUE = 'jms.topic.vdsm_responses';
 export const EVENT_QUEUE = 'jms.queue.events';
 
 const ROUTE_CACHE_SIZE = 1024;
+
+/** A SEND to a request queue: its reply goes to the SEND's reply-to. */
+interface StompRequest extends ServedRequest {
+  readonly conn: StompConnection;
+  readonly replyTo: string | undefined;
+}
 
 interface Route {
   /** Subscribers a SEND is forwarded to as MESSAGE. */
@@ -48,7 +49,7 @@ export interface StompServerOptions {
   log?: Logger;
 }
 
-export class StompServer implements StompRouter, ProtocolHandler {
+export class StompServer implements StompRouter, ProtocolHandler, Replier<StompRequest> {
   private readonly destinations = new Map<string, Set<Subscription>>();
   /** destination → where a SEND to it goes; cleared on every subscription change. */
   private readonly routeCache = new Map<string, Route>();
@@ -155,23 +156,18 @@ export class StompServer implements StompRouter, ProtocolHandler {
   }
 
   private request(conn: StompConnection, frame: Frame): void {
-    const replyTo = frame.headers.get('reply-to');
-    const flowId = frame.headers.get('ovirtCorrelationId');
-    conn.requestStarted();
-    let reply: ReturnType<RpcEngine['handle']>;
-    try {
-      reply = this.engine.handle(frame.body.toString('utf8'), { flowId, peer: conn.peer });
-    } catch (err) {
-      this.failed(conn, flowId, err);
-      return;
-    }
-    // Synchronous methods (Host.ping2) are answered without a promise turn.
-    if (reply instanceof Promise) reply.then((r) => this.replied(conn, replyTo, flowId, r), (err: unknown) => this.failed(conn, flowId, err));
-    else this.replied(conn, replyTo, flowId, reply);
+    const request: StompRequest = {
+      flowId: frame.headers.get('ovirtCorrelationId'),
+      peer: conn.peer,
+      inFlight: conn.requests,
+      conn,
+      replyTo: frame.headers.get('reply-to'),
+    };
+    serve(this.engine, frame.body.toString('utf8'), request, this, conn.log);
   }
 
-  private replied(conn: StompConnection, replyTo: string | undefined, flowId: string | undefined, reply: EncodedReply | undefined): void {
-    conn.requestFinished();
+  /** Replier: the engine's reply to one request of `conn`. */
+  replied(reply: EncodedReply | undefined, { conn, replyTo, flowId }: StompRequest): void {
     if (reply === undefined) return;
     // A reply under a null id goes where vdsm sends it: its Python client fails on a
     // null-id response in its own queue, the engine's queue tolerates it.
@@ -183,11 +179,6 @@ export class StompServer implements StompRouter, ProtocolHandler {
     if (this.deliver(destination, reply.pieces) === 0) {
       conn.log.debug({ peer: conn.peer, destination, flowId }, 'no subscriber for the response: dropped');
     }
-  }
-
-  private failed(conn: StompConnection, flowId: string | undefined, err: unknown): void {
-    conn.requestFinished();
-    conn.log.error({ peer: conn.peer, err, flowId }, 'JSON-RPC engine failed');
   }
 
   /**

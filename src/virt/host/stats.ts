@@ -1,5 +1,5 @@
 /**
- * Host.getStats from the last two host samples, shaped as vdsm's (reference vdsm-rpc.md §5.2):
+ * Host.getStats from the last two host samples, shaped as vdsm's:
  * numbers that vdsm passes through convertToStr are strings ("%.2f" for floats, "%d" for ints).
  */
 import { busyAndTotal, type CpuTimes } from './proc.js';
