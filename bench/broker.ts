@@ -5,7 +5,10 @@
  * replies on a `/temp-queue/`), then the same fronts directly over TCP (one STOMP connection per
  * host, `jms.topic.vdsm_requests`), in the same run. Reports requests/s, p50 and p99.
  *
- *   npm run bench:broker   (env: BENCH_HOSTS=20, BENCH_SECONDS=5, BENCH_INFLIGHT=4; RabbitMQ on 61613)
+ * A RabbitMQ already listening on 61613 is used; otherwise the local one is started for the run,
+ * and stopped after it.
+ *
+ *   npm run bench:broker   (env: BENCH_HOSTS=20, BENCH_SECONDS=5, BENCH_INFLIGHT=4)
  */
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
@@ -18,11 +21,12 @@ import { encodeFrame } from '../src/net/stomp/encoder.js';
 import type { Frame } from '../src/net/stomp/frame.js';
 import { FrameParser } from '../src/net/stomp/parser.js';
 import { createFront, type Front } from '../src/net/front.js';
+import { ensureRabbit, rabbitInstalled, STOMP_PORT, stopRabbit } from '../test/helpers/rabbitmq.js';
 
 const HOSTS = Number(process.env['BENCH_HOSTS'] ?? 20);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const INFLIGHT = Number(process.env['BENCH_INFLIGHT'] ?? 4);
-const BROKER_PORT = 61613;
+const BROKER_PORT = STOMP_PORT;
 const silent = pino({ level: 'silent' });
 
 /** A bare STOMP client: one socket, answers matched by JSON-RPC id. */
@@ -176,7 +180,17 @@ async function main(): Promise<void> {
   for (const h of hosts) h.front.http?.close();
 }
 
-main().then(
+async function withRabbit(): Promise<void> {
+  if (!rabbitInstalled()) throw new Error('rabbitmq-server is not installed: run scripts/setup.sh');
+  const started = await ensureRabbit();
+  try {
+    await main();
+  } finally {
+    if (started) await stopRabbit();
+  }
+}
+
+withRabbit().then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

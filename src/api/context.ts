@@ -6,7 +6,10 @@
 import type { TaskDispatcher } from '../concurrency/index.js';
 import type { LogLevel } from '../config/schema.js';
 import type { GuestAgentsView } from '../virt/guest/guests.js';
+import type { HostCapabilities } from '../virt/host/capabilities.js';
+import type { PackageVersion } from '../virt/host/caps/packages.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
+import type { JobRegistry } from '../virt/jobs.js';
 import type { VmRegistry } from '../virt/registry.js';
 import type { Vm } from '../virt/vm.js';
 
@@ -19,11 +22,15 @@ export interface ApiContext {
   readonly verbTimeout: number;
   readonly registry: VmRegistry;
   readonly host: HostMonitor;
+  /** The host's capabilities as last gathered. */
+  readonly capabilities: HostCapabilities;
+  /** Long-running work the engine follows (Host.getJobs). */
+  readonly jobs: JobRegistry;
   /** The VM stats element, from the stats cache. */
   vmStats(vm: Vm): Record<string, unknown>;
   setLogLevel(level: LogLevel): void;
-  /** The daemon's version, for capabilities. */
-  readonly version: string;
+  /** This daemon as a package, for capabilities. */
+  readonly agent: PackageVersion;
   /** The guest agents; without them VM.shutdown goes straight to ACPI. */
   readonly guests?: GuestAgentsView;
 }

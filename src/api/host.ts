@@ -4,9 +4,14 @@
  */
 import type { LogLevel } from '../config/schema.js';
 import type { Method } from '../rpc/method-table.js';
+import { RecoveringError } from '../rpc/errors.js';
 import { RawJson } from '../rpc/raw-json.js';
-import { formatVersion } from '../virt/libvirt/index.js';
+import { hostCapsTasks } from '../tasks/host-caps.js';
+import { hostDevicesByCaps } from '../virt/host/caps/node-device.js';
+import type { JobType } from '../virt/jobs.js';
 import type { ApiContext } from './context.js';
+import { capabilitiesAnswer } from './host-capabilities.js';
+import { onWorker } from './verbs.js';
 import { sharedWhileRunning } from './shared-while-running.js';
 
 /** vdsm's level names (Python logging) onto pino's. */
@@ -28,45 +33,13 @@ function vmFilter(ctx: ApiContext, vmList: unknown): Array<{ vmId: string; statu
 }
 
 function capabilities(ctx: ApiContext): Record<string, unknown> {
-  const node = ctx.host.node;
-  const identity = ctx.host.identity;
-  const facts = ctx.host.hostFacts;
-  const cpus = node?.cpus ?? 0;
-  const os = facts?.osRelease ?? {};
-  const libvirtVersion = identity ? formatVersion(identity.libVersion) : '';
-  return {
-    cpuCores: String(node ? node.sockets * node.cores * node.nodes : 0),
-    cpuThreads: String(cpus),
-    cpuSockets: String(node ? node.sockets * node.nodes : 0),
-    cpuSpeed: String(node?.mhz ?? 0),
-    cpuModel: facts?.cpuModel || node?.model || '',
-    cpuFlags: (facts?.cpuFlags ?? []).join(','),
-    onlineCpus: Array.from({ length: cpus }, (_, i) => i).join(','),
-    memSize: String(node ? Math.floor(node.memoryKiB / 1024) : 0),
-    reservedMem: '321',
-    guestOverhead: '65',
-    kvmEnabled: String(identity?.type === 'QEMU'),
-    vmTypes: ['kvm'],
-    liveSnapshot: 'true',
-    liveMerge: 'true',
-    netConfigDirty: 'False',
-    uuid: facts?.hostUuid ?? '',
-    operatingSystem: { name: os['NAME'] ?? '', version: os['VERSION_ID'] ?? '', release: '', pretty_name: os['PRETTY_NAME'] ?? '' },
-    kernelArgs: '',
-    packages2: {
-      hostvisor: { version: ctx.version, release: '1' },
-      libvirt: { version: libvirtVersion, release: '' },
-      kernel: { version: facts?.kernel ?? '', release: '' },
-    },
-    software_version: ctx.version,
-    software_revision: '1',
-    version_name: 'hostvisor',
-    supportedENGINEs: ['4.2', '4.3', '4.4', '4.5'],
-    clusterLevels: ['4.2', '4.3', '4.4', '4.5', '4.6', '4.7'],
-    hypervisor: identity ? { uri: identity.uri, type: identity.type, version: formatVersion(identity.version), hostname: identity.hostname } : {},
-    hostResources: ctx.host.resources,
-    lastClientIface: '',
-  };
+  const facts = ctx.capabilities.facts;
+  return facts ? capabilitiesAnswer(facts, { agent: ctx.agent }) : unavailable();
+}
+
+/** Before the first gathering (the daemon gathers before it serves): vdsm's "not ready yet". */
+function unavailable(): never {
+  throw new RecoveringError();
 }
 
 /** VMs encoded per turn of the event loop: a slice of 25 takes 1-2 ms on a busy 2-core host (the
@@ -96,6 +69,23 @@ export function hostMethods(ctx: ApiContext): Method[] {
   return [
     { name: 'Host.getCapabilities', params: [], handler: () => capabilities(ctx) },
     { name: 'Host.getStats', params: [], handler: () => ctx.host.stats(ctx.registry.counts()) },
+    { name: 'Host.getResources', params: [], handler: () => ctx.host.resources ?? unavailable() },
+    // vdsm's deprecated liveness check: answers true, as ping2 does.
+    { name: 'Host.ping', params: [], handler: () => true },
+    { name: 'Host.getHardwareInfo', params: [], handler: () => onWorker(ctx, hostCapsTasks.hardwareInfo, { uri: ctx.uri }) },
+    {
+      name: 'Host.hostdevListByCaps',
+      params: [{ name: 'caps', type: 'array', default: [] }],
+      handler: async (args) => hostDevicesByCaps(await onWorker(ctx, hostCapsTasks.hostDevices, { uri: ctx.uri }), (args['caps'] as unknown[]).map(String)),
+    },
+    {
+      name: 'Host.getJobs',
+      params: [
+        { name: 'job_type', type: 'string', enum: ['storage', 'v2v'], nullable: true },
+        { name: 'job_ids', type: 'array', default: [] },
+      ],
+      handler: (args) => ctx.jobs.list(args['job_type'] as JobType | undefined, (args['job_ids'] as unknown[]).map(String)),
+    },
     {
       name: 'Host.getVMList',
       params: [

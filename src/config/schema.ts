@@ -87,6 +87,7 @@ export const schema = {
     vcpu_pin_set: str('', 'host CPUs offered to VMs, as "0-3,^2,8"; empty means all'),
     statvfs_paths: list(['/tmp', '/var/log', '/var/lib/libvirt'], 'paths whose free space is sampled'),
     instances_path: str('/var/lib/libvirt', 'where VM disks live: the local disk of the resource view', false),
+    capabilities_refresh_interval: seconds(300, 'period at which the host capabilities are gathered again (also on every reconnection to libvirt)', 1),
   },
   guest_agent: {
     periodic_workers: int(4, 'worker threads of the QEMU guest agent poller', 1),

@@ -56,6 +56,8 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     log,
   });
   const guests = buildGuests(settings.guests, vms.registry, qga, scheduler);
+  // A libvirtd restart can come with a new QEMU or new CPU models.
+  hypervisor.on('connection-reopened', () => sampling.refreshCapabilities());
 
   const metrics = createMetrics(config, {
     executors: [rpc, periodic, qga],
@@ -76,6 +78,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     vms,
     isReady: recovered.done,
     host: sampling.host,
+    capabilities: sampling.capabilities,
     agents: guests.agents,
     rpc: metrics.daemon.timed(rpc),
     metrics,

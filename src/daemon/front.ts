@@ -15,10 +15,11 @@ import { createBrokerPart, type BrokerPart } from '../net/broker/part.js';
 import { createFront, type Front } from '../net/front.js';
 import type { HealthSnapshot } from '../net/http/health.js';
 import type { GuestAgents } from '../virt/guest/guests.js';
+import type { HostCapabilities } from '../virt/host/capabilities.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
+import { JobRegistry } from '../virt/jobs.js';
 import type { Vm } from '../virt/vm.js';
 import type { DaemonSettings } from './settings.js';
-import { version } from './version.js';
 import type { Vms } from './vms.js';
 
 export interface Serving {
@@ -32,6 +33,7 @@ export interface ServingSources {
   /** False while recovering: requests are answered 99 meanwhile. */
   isReady: () => boolean;
   host: HostMonitor;
+  capabilities: HostCapabilities;
   agents: GuestAgents;
   /** The rpc pool, timed for metrics. */
   rpc: TaskDispatcher;
@@ -48,9 +50,11 @@ export function buildServing(config: Config, settings: DaemonSettings, sources: 
     verbTimeout: settings.verbTimeout,
     registry: vms.registry,
     host: sources.host,
+    capabilities: sources.capabilities,
+    jobs: new JobRegistry(),
     vmStats: vms.stats,
     setLogLevel,
-    version: version(),
+    agent: settings.sampling.agent,
     guests: sources.agents,
   };
   const methods = buildMethodTable(api);

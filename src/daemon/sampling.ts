@@ -1,12 +1,14 @@
 /**
- * Host and VM sampling: the host monitor (host figures and the resource view), the VM sampler,
- * the `host` Part that takes the first host sample before any client is served, and the two
- * periodic Operations. The Operations are made once metrics exist (they report after each run),
+ * Host and VM sampling: the host monitor (host figures and the resource view), the host's
+ * capabilities, the VM sampler, the `host` Part that takes the first host sample and gathers the
+ * capabilities before any client is served, and the periodic Operations. The Operations are made once metrics exist (they report after each run),
  * which is why they come from a second call.
  */
 import { Operation, type Executor, type Scheduler, type TaskDispatcher, type TaskSpec } from '../concurrency/index.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, type Logger } from '../log.js';
+import type { Dispatcher } from '../tasks/contract.js';
+import { HostCapabilities } from '../virt/host/capabilities.js';
 import { HostMonitor } from '../virt/host/monitor.js';
 import { VmSampler } from '../virt/sampling/vm-sampler.js';
 import { ExitCode, ExitReason, exitInfo } from '../virt/vm.js';
@@ -15,6 +17,8 @@ import type { Vms } from './vms.js';
 
 /** Seconds the first host sample may take, whatever the sampling period. */
 const FIRST_SAMPLE_TIMEOUT = 10;
+/** Seconds one gathering of the capabilities may take (dpkg and libvirt on a loaded host). */
+const CAPABILITIES_TIMEOUT = 60;
 
 export interface SamplingHooks {
   /** Runs the sampling tasks (the periodic pool, timed for metrics). */
@@ -26,6 +30,9 @@ export interface SamplingHooks {
 
 export interface Sampling {
   readonly host: HostMonitor;
+  readonly capabilities: HostCapabilities;
+  /** Gathers the capabilities again now (after a reconnection to libvirt); failures are logged. */
+  refreshCapabilities(): void;
   readonly sampler: VmSampler;
   /** The first host sample: resources are known before recovery and before any client. */
   readonly firstHostSample: Part;
@@ -56,18 +63,30 @@ export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Ex
   });
   registry.onRemoved((vm) => sampler.forget(vm.id));
 
+  const capabilities = new HostCapabilities({ uri: settings.uri, agent: settings.agent });
+  const gatherer: Dispatcher = { dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout: CAPABILITIES_TIMEOUT, discard: true }) };
+  const refreshCapabilities = (): void => {
+    capabilities.refresh(gatherer).catch((err: unknown) => log.warn({ err }, 'gathering the host capabilities failed'));
+  };
+
   const firstHostSample: Part = {
     name: 'host',
     async start() {
       // Threads are still booting at start: a short sampling period must not fail the start.
       const timeout = Math.max(settings.hostInterval, FIRST_SAMPLE_TIMEOUT);
-      await host.sample({ dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout, discard: true }) });
+      await Promise.all([host.sample({ dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout, discard: true }) }), capabilities.refresh(gatherer)]);
       log.info({ resources: host.resources }, 'host resources');
     },
     stop() {},
   };
 
   const operations = (scheduler: Scheduler, hooks: SamplingHooks): Operation[] => [
+    new Operation(capabilities.refresh, settings.capabilitiesInterval, scheduler, {
+      name: 'capabilities',
+      exclusive: true,
+      executor: hooks.executor,
+      timeout: CAPABILITIES_TIMEOUT,
+    }),
     new Operation(
       async (ctx) => {
         await host.sample(ctx);
@@ -88,5 +107,5 @@ export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Ex
       { name: 'vm-sampling', executor: hooks.executor },
     ),
   ];
-  return { host, sampler, firstHostSample, operations };
+  return { host, capabilities, refreshCapabilities, sampler, firstHostSample, operations };
 }

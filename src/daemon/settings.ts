@@ -3,6 +3,8 @@
  * the few values it uses, never the whole Config, so what a part depends on reads off its type.
  */
 import type { Config } from '../config/schema.js';
+import type { PackageVersion } from '../virt/host/caps/packages.js';
+import { agentPackage } from './version.js';
 
 /** One executor's pool: vdsm's worker count, queue room per worker and stuck-worker ceiling. */
 export interface PoolSettings {
@@ -17,6 +19,10 @@ export interface SamplingSettings {
   readonly hostInterval: number;
   /** Seconds between VM sampling cycles. */
   readonly vmInterval: number;
+  /** Seconds between two gatherings of the host capabilities. */
+  readonly capabilitiesInterval: number;
+  /** This daemon as packages2 reports it. */
+  readonly agent: PackageVersion;
   /** Seconds a VM may stay Powering up without a guest agent before it is taken as Up. */
   readonly powerUpGrace: number;
   readonly statvfsPaths: readonly string[];
@@ -60,6 +66,8 @@ export function daemonSettings(config: Config): DaemonSettings {
       uri,
       hostInterval: config.vars.host_sample_stats_interval,
       vmInterval: config.vars.vm_sample_interval,
+      capabilitiesInterval: s.capabilities_refresh_interval,
+      agent: agentPackage(),
       powerUpGrace: config.vars.guest_agent_timeout,
       statvfsPaths: s.statvfs_paths,
       instancesPath: s.instances_path,

@@ -68,13 +68,48 @@ describe('Host and VM API on the embedded default', () => {
     expect(Number(list[0]!.statusTime)).toBeGreaterThan(2 ** 31 - 1);
   });
 
-  it('answers Host.getCapabilities and Host.getStats in vdsm\'s shapes, with the resource view', async () => {
+  it('answers Host.getCapabilities and Host.getStats in vdsm\'s shapes, and the resource view on its own verb', async () => {
     const caps = (await client.call('Host.getCapabilities')) as Record<string, unknown>;
     expect(caps).toMatchObject({ cpuThreads: '16', memSize: '3072', vmTypes: ['kvm'], software_version: expect.any(String) });
-    expect(caps['hostResources']).toMatchObject({ vcpus: 16, memory_mb: 3072, hypervisor_type: 'TEST', hypervisor_hostname: 'vm' });
+    expect(caps['hostResources']).toBeUndefined();
     const stats = (await client.call('Host.getStats')) as Record<string, unknown>;
     expect(stats).toMatchObject({ cpuUser: expect.stringMatching(/^\d+\.\d\d$/), vmCount: 1, vmActive: 1, memFree: expect.any(Number) });
-    expect(stats['hostResources']).toMatchObject({ vcpus_used: 2, memory_mb_used: 8192 });
+    // One source for memory: the test driver's 3 GiB node, of which its running domain takes 8 GiB.
+    expect(stats).toMatchObject({ memFree: 0, memUsed: '100' });
+    expect(stats['hostResources']).toBeUndefined();
+    const resources = (await client.call('Host.getResources')) as Record<string, unknown>;
+    expect(resources).toMatchObject({ vcpus: 16, memory_mb: 3072, hypervisor_type: 'TEST', hypervisor_hostname: 'vm', vcpus_used: 2, memory_mb_used: 8192 });
+  });
+
+  it('answers the capabilities the engine requires of a host it brings Up, and the same again from memory', async () => {
+    const caps = (await client.call('Host.getCapabilities')) as Record<string, any>;
+    expect(caps['HBAInventory']).toEqual({ iSCSI: expect.any(Array), FC: expect.any(Array) });
+    expect(caps['rngSources']).toContain('random');
+    expect(caps['clusterLevels']).toContain('4.8');
+    expect(caps['supportedENGINEs']).toContain('4.8');
+    for (const name of ['vdsm', 'libvirt', 'kernel']) {
+      expect(caps['packages2'][name], name).toEqual({ version: expect.stringMatching(/\S/), release: expect.stringMatching(/\S/) });
+    }
+    expect(caps['packages2']['vdsm'].version).toBe(caps['software_version']);
+    // The test driver's node: 16 CPUs in 2 cells, 3 GiB, and the same in its NUMA nodes.
+    expect(caps).toMatchObject({ cpuThreads: '16', onlineCpus: expect.stringMatching(/^0,1,2/), memSize: '3072' });
+    expect(Object.values(caps['numaNodes'] as Record<string, { totalMemory: string }>).map((n) => Number(n.totalMemory))).toEqual([1536, 1536]);
+    // Answered from the last gathering, not gathered again per call.
+    expect(await client.call('Host.getCapabilities')).toEqual(caps);
+    for (const key of ['hostResources', 'hypervisor', 'figureSource', 'bootTime']) expect(caps[key], key).toBeUndefined();
+  });
+
+  it('answers Host.ping, getJobs, getHardwareInfo and hostdevListByCaps; a bad job type changes nothing', async () => {
+    expect(await client.call('Host.ping')).toBe(true);
+    expect(await client.call('Host.getJobs')).toEqual({});
+    const bad = await callError(client.call('Host.getJobs', { job_type: 'migration' }));
+    expect([bad.code, bad.message]).toEqual([-32602, expect.stringContaining('job_type')]);
+    const hardware = (await client.call('Host.getHardwareInfo')) as Record<string, unknown>;
+    for (const key of Object.keys(hardware)) expect(['systemManufacturer', 'systemProductName', 'systemVersion', 'systemSerialNumber', 'systemUUID', 'systemFamily']).toContain(key);
+    const all = (await client.call('Host.hostdevListByCaps')) as Record<string, { params: { capability: string } }>;
+    expect(Object.keys(all).length).toBeGreaterThan(0);
+    const pci = (await client.call('Host.hostdevListByCaps', { caps: ['pci'] })) as typeof all;
+    expect(Object.values(pci).every((d) => d.params.capability === 'pci')).toBe(true);
   });
 
   it('walks a VM through create, pause, cont, shutdown and destroy, each change an event', async () => {
@@ -115,9 +150,9 @@ describe('Host and VM API on the embedded default', () => {
     await client.call('VM.create', { vmParams: { xml: newDomainXml(uuid, 'resized') } });
     expect(await client.call('VM.setNumberOfCpus', { vmID: uuid, numberOfCpus: 1 })).toMatchObject({ vmList: { vmId: uuid } });
     expect(await client.call('VM.setMemory', { vmID: uuid, memory: 256 })).toBe(true);
-    const stats = (await client.call('Host.getStats')) as { hostResources: { vcpus_used: number; memory_mb_used: number } };
-    expect(stats.hostResources.vcpus_used).toBe(2 + 1);
-    expect(stats.hostResources.memory_mb_used).toBe(8192 + 256);
+    const resources = (await client.call('Host.getResources')) as { vcpus_used: number; memory_mb_used: number };
+    expect(resources.vcpus_used).toBe(2 + 1);
+    expect(resources.memory_mb_used).toBe(8192 + 256);
     await client.call('VM.destroy', { vmID: uuid });
   });
 

@@ -1,74 +1,18 @@
 /**
- * Test helpers for broker mode: a local RabbitMQ with its STOMP plugin (started if it is not
- * running), an engine-side STOMP client speaking to it, and broker-mode hosts built around a
- * front's engine and events bus (the way the supervisor wires them).
+ * Test helpers for broker mode: an engine-side STOMP client speaking to it, and broker-mode hosts built around a
+ * front's engine and events bus (the way the daemon wires them). RabbitMQ itself is started by
+ * test/helpers/rabbitmq.ts.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import * as net from 'node:net';
-import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config/load.js';
 import { createBrokerPart, type BrokerPart } from '../../src/net/broker/part.js';
 import { encodeFrame } from '../../src/net/stomp/encoder.js';
 import type { Frame } from '../../src/net/stomp/frame.js';
 import { FrameParser } from '../../src/net/stomp/parser.js';
 import type { Method } from '../../src/rpc/method-table.js';
+import { STOMP_PORT } from '../helpers/rabbitmq.js';
 import { silent, startFront, type Running } from './front-harness.js';
-
-const run = promisify(execFile);
-export const STOMP_PORT = 61613;
-
-/** Debian's rabbitmq-server package is there (scripts/setup.sh installs it). */
-export function rabbitInstalled(): boolean {
-  return existsSync('/usr/sbin/rabbitmq-server') || existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server');
-}
-
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.setTimeout(1000, () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
-
-async function waitPort(open: boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if ((await portOpen(STOMP_PORT)) === open) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`STOMP port ${STOMP_PORT} still ${open ? 'closed' : 'open'} after ${ms} ms`);
-}
-
-/** Starts RabbitMQ (as root, no systemd) unless its STOMP port already answers. */
-/** Starts RabbitMQ unless it runs; true when this call started it (and the caller should stop it). */
-export async function ensureRabbit(): Promise<boolean> {
-  if (await portOpen(STOMP_PORT)) return false;
-  await run('rabbitmq-plugins', ['enable', '--offline', 'rabbitmq_stomp']).catch(() => undefined);
-  await run('rabbitmq-server', ['-detached']).catch(() => undefined);
-  await run('rabbitmqctl', ['await_startup', '--timeout', '60']).catch(() => undefined);
-  await waitPort(true, 60_000);
-  return true;
-}
-
-export async function stopRabbit(): Promise<void> {
-  await run('rabbitmqctl', ['stop']).catch(() => undefined);
-}
-
-/** Restarts the RabbitMQ application (every connection dropped, listeners down then up). */
-export async function restartRabbit(): Promise<void> {
-  await run('rabbitmqctl', ['stop_app']);
-  await waitPort(false, 20_000);
-  await run('rabbitmqctl', ['start_app']);
-  await waitPort(true, 60_000);
-}
 
 /** The engine's side: requests to a host's queue, replies on a temp queue, event subscriptions. */
 export class EngineClient {

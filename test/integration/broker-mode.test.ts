@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthReport } from '../../src/net/http/health.js';
 import type { Method } from '../../src/rpc/method-table.js';
 import { startDaemon } from '../helpers/daemon.js';
-import { EngineClient, ensureRabbit, rabbitInstalled, restartRabbit, startBrokerHost, startRelay, stopRabbit, type BrokerHost } from './broker-harness.js';
+import { ensureRabbit, rabbitInstalled, restartRabbit, stopRabbit } from '../helpers/rabbitmq.js';
+import { EngineClient, startBrokerHost, startRelay, type BrokerHost } from './broker-harness.js';
 import { RawClient, ping, sendFrame, sleep } from './front-harness.js';
 
 function methodsFor(name: string): Method[] {

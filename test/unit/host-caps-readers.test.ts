@@ -190,7 +190,8 @@ describe('stats readings', () => {
     const tree = twoNodeHost();
     const first = readStatsFacts(memoryHostFiles(tree), 'host');
     expect(first).toMatchObject({ ksmState: true, ksmPages: 64, ksmMergeAcrossNodes: true, memShared: 10, thpState: 'madvise', anonHugePagesMiB: 200, bootTime: 1700000000 });
-    expect(first.numaNodeMemFree).toEqual({ 0: { memFree: '4000', memPercent: 50 }, 1: { memFree: '4000', memPercent: 50 } });
+    const free = { memFree: '4000', memPercent: 50, hugepages: { 2048: { freePages: '2' } } };
+    expect(first.numaNodeMemFree).toEqual({ 0: free, 1: free });
     tree['/proc/stat'] = 'cpu  40 0 20 140 0 0 0 0\ncpu0 40 0 20 140 0 0 0 0\nbtime 1700000000\n';
     const second = readStatsFacts(memoryHostFiles(tree), 'host');
     expect(cpuStatistics(first, second)).toEqual({ 0: { cpuUser: '30.00', cpuSys: '10.00', cpuIdle: '60.00', nodeIndex: 0 } });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuSetError, formatCpuSet, parseCpuSet } from '../../src/virt/cpuset.js';
 import { parseLoadavg, parseMeminfo, parseNetDev, parsePidStat, parseProcStat, selectedChoice } from '../../src/virt/host/proc.js';
 import type { HostResourceSample } from '../../src/virt/host/sample.js';
+import type { StatsFacts } from '../../src/virt/host/caps/stats-facts.js';
 import { hostStats } from '../../src/virt/host/stats.js';
 
 const PROC_STAT = `cpu  100 10 50 800 20 5 5 10 0 0
@@ -71,8 +72,29 @@ function sample(overrides: Partial<HostResourceSample>): HostResourceSample {
   };
 }
 
+const COUNTS = { vmCount: 3, vmActive: 2, vmMigrating: 0, incomingVmMigrations: 0, outgoingVmMigrations: 0 };
+
+function readings(at: number, cpu0: { user: number; idle: number }, ksmdTicks: number): StatsFacts {
+  const times = { user: cpu0.user, nice: 0, system: 0, idle: cpu0.idle, iowait: 0, irq: 0, softirq: 0, steal: 0 };
+  return {
+    readAt: at * 1000,
+    ksmState: true,
+    ksmPages: 100,
+    ksmMergeAcrossNodes: true,
+    memShared: 12,
+    ksmd: { pid: 42, ticks: ksmdTicks },
+    hugepages: {},
+    numaNodeMemFree: { '0': { memFree: '1024', memPercent: 50, hugepages: { '2048': { freePages: '3' } } } },
+    cpuNodes: { '0': 0 },
+    thpState: 'madvise',
+    anonHugePagesMiB: 0,
+    cpuTimes: { '0': times },
+    bootTime: 1700000000,
+  };
+}
+
 describe('Host.getStats from two samples', () => {
-  it('computes cpu, memory, network and disk figures in vdsm\'s shapes', () => {
+  it('computes cpu, memory, KSM, network and disk figures in vdsm\'s shapes', () => {
     const cpu0 = { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0 };
     const nic = { rxBytes: 0, rxPackets: 0, rxErrors: 0, rxDropped: 1, txBytes: 0, txPackets: 0, txErrors: 0, txDropped: 2, state: 'up' as const, speed: 0, duplex: 'full' };
     const first = sample({ cpu: cpu0, perCpu: { '0': cpu0 }, nics: { eth0: nic } });
@@ -83,7 +105,15 @@ describe('Host.getStats from two samples', () => {
       nics: { eth0: { ...nic, rxBytes: 10_000, txBytes: 5_000 } },
       self: { utime: 100, stime: 50, threads: 10, rssKiB: 1000 },
     });
-    const s = hostStats(first, last, { vmCount: 3, vmActive: 2, vmMigrating: 0, incomingVmMigrations: 0, outgoingVmMigrations: 0 }, 900);
+    const s = hostStats({
+      first,
+      last,
+      readings: { previous: readings(1000, { user: 0, idle: 0 }, 0), current: readings(1010, { user: 25, idle: 75 }, 200) },
+      driver: undefined,
+      vms: COUNTS,
+      daemonStartedAt: 900,
+      momStatus: 'disabled',
+    });
     expect(s['cpuUser']).toBe('30.00');
     expect(s['cpuSys']).toBe('10.00');
     expect(s['cpuIdle']).toBe('60.00');
@@ -96,11 +126,27 @@ describe('Host.getStats from two samples', () => {
     expect(s['swapTotal']).toBe(2);
     expect(s['swapFree']).toBe(1);
     expect(s['vmCount']).toBe(3);
-    expect(s['network']).toMatchObject({ eth0: { name: 'eth0', rx: '10000', tx: '5000', rxRate: '1000.00', txRate: '500.00', speed: '1000', state: 'up' } });
+    // ksmd ran 2 s of the 10 s between the readings.
+    expect(s).toMatchObject({ ksmState: true, ksmPages: 100, ksmCpu: 20, memShared: 12, momStatus: 'disabled' });
+    expect(s['numaNodeMemFree']).toEqual({ '0': { memFree: '1024', memPercent: 50, hugepages: { '2048': { freePages: '3' } } } });
+    // Exactly the keys of vdsm's HostNetworkInterfaceStats.
+    expect(s['network']).toEqual({
+      eth0: { name: 'eth0', rx: '10000', tx: '5000', rxErrors: '0', txErrors: '0', rxDropped: '1', txDropped: '2', speed: '1000', state: 'up', sampleTime: 1010 },
+    });
     expect(s['rxDropped']).toBe('1');
     expect(s['txDropped']).toBe('2');
     expect(s['diskStats']).toEqual({ '/tmp': { free: '500' } });
     expect(s['elapsedTime']).toBe('110');
     expect(s['dateTime']).toBe('1970-01-01T00:16:50 GMT');
+  });
+
+  it('takes memory from the test driver\'s node when the figures are the driver\'s, never the real host\'s', () => {
+    const one = sample({});
+    const s = hostStats({ first: one, last: one, readings: undefined, driver: { totalMiB: 3072, usedByVmsMiB: 1024, cells: 2 }, vms: COUNTS, daemonStartedAt: 900, momStatus: 'disabled' });
+    expect(s['memFree']).toBe(2048);
+    expect(s['memUsed']).toBe('33');
+    expect(s['numaNodeMemFree']).toEqual({ '0': { memFree: '1024', memPercent: 33, hugepages: {} }, '1': { memFree: '1024', memPercent: 33, hugepages: {} } });
+    // Before any reading: what is known, with KSM off and no per-CPU figures.
+    expect(s).toMatchObject({ ksmState: false, ksmCpu: 0, cpuStatistics: {} });
   });
 });

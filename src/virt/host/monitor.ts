@@ -1,18 +1,21 @@
 /**
- * Host sampling (vdsm's HostMonitor): each run takes one host sample and libvirt's node info in
- * workers, keeps the last two samples for rates, and recomputes the resource view. It is the body of
+ * Host sampling (vdsm's HostMonitor): each run takes one host sample, libvirt's node info and the
+ * host readings (KSM, huge pages, NUMA, per-CPU times) in workers, keeps the last two of each for
+ * rates, and recomputes the resource view. It is the body of
  * an exclusive Operation; the first run happens at start, before any client is served.
  */
 import type { Logger } from '../../log.js';
 import type { Dispatcher } from '../../tasks/contract.js';
+import { hostCapsTasks, type StatsFacts } from '../../tasks/host-caps.js';
 import { hostSampleTasks } from '../../tasks/host-sample.js';
 import { libvirtTasks, type NodeSample } from '../../tasks/libvirt.js';
 import { unwrap } from '../libvirt/outcome.js';
 import type { HostIdentity, NodeInfo } from '../libvirt/types.js';
 import { SampleWindow } from '../sampling/sample-window.js';
+import { figureSource } from './caps/figures.js';
 import { computeResources, offeredCpus, type ResourceView } from './resources.js';
 import type { HostFacts, HostResourceSample } from './sample.js';
-import { hostStats, type VmCounts } from './stats.js';
+import { hostStats, type DriverMemory, type VmCounts } from './stats.js';
 
 export interface HostMonitorOptions {
   uri: string;
@@ -29,6 +32,7 @@ export interface HostMonitorOptions {
 export class HostMonitor {
   private readonly window = new SampleWindow<HostResourceSample>(2, () => Date.now() / 1000);
   private nodeSample: NodeSample | undefined;
+  private readings: { previous: StatsFacts; current: StatsFacts } | undefined;
   private facts: HostFacts | undefined;
   private offered: number[] | undefined;
   private view: ResourceView | undefined;
@@ -47,6 +51,11 @@ export class HostMonitor {
     ]);
     this.facts = facts;
     this.nodeSample = node;
+    const current = await hostCapsTasks.statsFacts(ctx, {
+      source: figureSource(node.host.type),
+      ...(this.readings?.current.ksmd ? { ksmdPid: this.readings.current.ksmd.pid } : {}),
+    });
+    this.readings = { previous: this.readings?.current ?? current, current };
     // Checked on every sample, so a vcpu_pin_set outside the host refuses the start (first sample).
     this.offered ??= offeredCpus(this.options.vcpuPinSet, node.node.cpus);
     this.window.append(sample);
@@ -97,6 +106,22 @@ export class HostMonitor {
     const last = this.window.last()?.value;
     if (!last) throw new Error('no host sample yet');
     const first = this.window.length > 1 ? this.window.last(2)!.value : last;
-    return { ...hostStats(first, last, vms, this.startedAt), hostResources: this.view };
+    const node = this.nodeSample;
+    return hostStats({
+      first,
+      last,
+      readings: this.readings,
+      driver: node && figureSource(node.host.type) === 'driver' ? this.driverMemory(node.node) : undefined,
+      vms,
+      daemonStartedAt: this.startedAt,
+      // No memory-overcommit policy engine runs here.
+      momStatus: 'disabled',
+    });
+  }
+
+  private driverMemory(node: NodeInfo): DriverMemory {
+    let usedKiB = 0;
+    for (const vm of this.options.vms()) if (vm.running) usedKiB += vm.memoryKiB;
+    return { totalMiB: Math.floor(node.memoryKiB / 1024), usedByVmsMiB: Math.floor(usedKiB / 1024), cells: Math.max(node.nodes, 1) };
   }
 }

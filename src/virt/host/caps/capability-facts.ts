@@ -1,7 +1,7 @@
 /**
  * Everything Host.getCapabilities reports about the host, read from the host and libvirt, named
  * and shaped as the engine reads it. What is not a reading (cluster levels, reserved memory,
- * the daemon's own version and affinity) is added by the verb, not here.
+ * the daemon's own version) is added by the verb, not here.
  */
 import type { CpuTopologyEntry } from './cpu-topology.js';
 import type { HbaInventory } from './storage-hba.js';
@@ -52,6 +52,10 @@ export interface CapabilityFacts extends NetworkDevices {
   packages2: Record<string, PackageVersion>;
   /** Seconds since the epoch (/proc/stat btime). */
   bootTime: number;
+  /** The kernel's command line. */
+  kernelArgs: string;
+  /** The CPUs the daemon may run on. */
+  vdsmToCpusAffinity: number[];
   /** What libvirt itself says it is, for logs and the figure rule. */
   hypervisor: { type: string; libVersion: number };
 }

@@ -114,6 +114,8 @@ export function gatherCapabilityFacts(files: HostFiles, sources: LibvirtSources,
     operatingSystem: system.readOperatingSystem(files),
     packages2: system.readPackages(files, { libvirtVersion: sources.libVersion, ...(options.agent ? { agent: options.agent } : {}) }),
     bootTime: parseProcStat(files.readFile('/proc/stat') ?? '').bootTime,
+    kernelArgs: system.readKernelArgs(files),
+    vdsmToCpusAffinity: system.readProcessCpus(files),
     hypervisor: { type: sources.type, libVersion: sources.libVersion },
     ...readNetworkDevices(files),
   };

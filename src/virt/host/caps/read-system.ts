@@ -1,4 +1,5 @@
 /** Readers of the host's system facts: OS, name servers, storage adapters, devices, security, packages. */
+import { parseCpuSet } from '../../cpuset.js';
 import { DMI_FILES, mergeHardwareInfo, parseSysinfoSystem, type HardwareInfo } from './hardware.js';
 import type { HostFiles } from './host-files.js';
 import { parseOsRelease, type OperatingSystem } from './os-release.js';
@@ -10,6 +11,22 @@ import { fcModel, fcName, hbaInventory, parseInitiatorName, type FcHba, type Hba
 export function readOperatingSystem(files: HostFiles): OperatingSystem {
   const osRelease = files.readFile('/etc/os-release') ?? files.readFile('/usr/lib/os-release') ?? '';
   return parseOsRelease(osRelease, files.readFile('/etc/debian_version'));
+}
+
+/** The kernel's command line, as booted. */
+export function readKernelArgs(files: HostFiles): string {
+  return (files.readFile('/proc/cmdline') ?? '').trim();
+}
+
+/** The CPUs this process may run on (its affinity), from its own status file. */
+export function readProcessCpus(files: HostFiles): number[] {
+  const line = /^Cpus_allowed_list:\s*(\S+)/m.exec(files.readFile('/proc/self/status') ?? '');
+  if (!line) return [];
+  try {
+    return parseCpuSet(line[1]!);
+  } catch {
+    return [];
+  }
 }
 
 export function readNameservers(files: HostFiles): string[] {

@@ -10,6 +10,12 @@ import type { HugepageState, ThpState } from './hugepages.js';
 import { nodeMemFree } from './numa.js';
 import { readHugepages, readKsm, readKsmdTicks, readMeminfo, readNumaNodes, readThpState } from './read-memory.js';
 
+export interface NumaNodeMemFree {
+  memFree: string;
+  memPercent: number;
+  hugepages: Record<string, { freePages: string }>;
+}
+
 export interface StatsFacts {
   /** Milliseconds since the epoch when read. */
   readAt: number;
@@ -21,8 +27,9 @@ export interface StatsFacts {
   /** ksmd's CPU ticks so far, and its pid to look at first next time; undefined without KSM. */
   ksmd: { pid: number; ticks: number } | undefined;
   hugepages: Record<number, HugepageState>;
-  /** Per node: free MiB and used percentage; empty when the figures are the test driver's (see figures.ts). */
-  numaNodeMemFree: Record<string, { memFree: string; memPercent: number }>;
+  /** Per node: free MiB, used percentage and free huge pages per size (KiB); empty when the
+   * figures are the test driver's (see figures.ts). */
+  numaNodeMemFree: Record<string, NumaNodeMemFree>;
   /** CPU -> NUMA node, for cpuStatistics' nodeIndex. */
   cpuNodes: Record<string, number>;
   thpState: ThpState | undefined;
@@ -38,7 +45,13 @@ export function readStatsFacts(files: HostFiles, source: FigureSource, ksmdPidHi
   const nodes = readNumaNodes(files);
   const procStat = parseProcStat(files.readFile('/proc/stat') ?? '');
   const numaNodeMemFree: StatsFacts['numaNodeMemFree'] = {};
-  if (source === 'host') for (const node of nodes) numaNodeMemFree[String(node.id)] = nodeMemFree(node.memory);
+  if (source === 'host') {
+    for (const node of nodes) {
+      const hugepages: NumaNodeMemFree['hugepages'] = {};
+      for (const [size, pages] of Object.entries(node.hugepages)) hugepages[size] = { freePages: String(pages.free) };
+      numaNodeMemFree[String(node.id)] = { ...nodeMemFree(node.memory), hugepages };
+    }
+  }
   const cpuNodes: Record<string, number> = {};
   for (const node of nodes) for (const cpu of node.cpus) cpuNodes[String(cpu)] = node.id;
   return {
