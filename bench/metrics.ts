@@ -114,6 +114,8 @@ function buildHost(): { vms: Vm[]; cache: StatsCache<VmSample> } {
         nics: [{ name: `vnet${i}`, mac: `52:54:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`, model: 'virtio' }],
         channels: [],
       },
+      timeOffset: '0',
+      devicesHash: '',
     });
     cache.add(uuid);
   }

@@ -9,10 +9,11 @@
  *   cpuUsage is the cumulative cpu.user+cpu.system in ns. Where the driver has no user/system
  *   split (the per-domain path) all of cpu.time counts as cpuUser, not 0 as vdsm would report;
  * - disk latencies are nanoseconds per request (the engine divides by 1e9), '0' without requests;
- * - NIC rxRate/txRate are percent of the link speed ("%.1f", vdsm's older element), and
- *   sampleTime is the time of the sample (the StatsCache clock), not of the request: rates the
- *   engine derives from two answers then use the right interval;
- * - with fewer than two samples, only what is known without them is reported.
+ * - NIC entries carry counters, not rates; sampleTime is the time of the sample (the StatsCache
+ *   clock), not of the request: rates the engine derives from two answers use the right interval;
+ * - with fewer than two samples, CPU figures are 0 with cpuActual false, and no NIC or disk entry;
+ * - the guest's keys (guestIPs, guestFQDN, username, session, guestCPUCount) have vdsm's values
+ *   for "no agent has said" until an agent does; displayInfo comes from the graphics devices.
  * Guest-agent keys from `vm.guest` are added, but never over the keys computed here: the guest
  * is not trusted to say what its status or id is.
  */
@@ -23,7 +24,7 @@ import type { Vm } from './vm.js';
 /** What vmStats reads of a VM. */
 export type StatsVm = Pick<
   Vm,
-  'id' | 'name' | 'status' | 'statusTime' | 'exit' | 'pauseCode' | 'devices' | 'vcpus' | 'memoryKiB' | 'guest' | 'monitorable' | 'elapsedSeconds'
+  'id' | 'name' | 'status' | 'statusTime' | 'exit' | 'pauseCode' | 'devices' | 'vcpus' | 'memoryKiB' | 'guest' | 'monitorable' | 'elapsedSeconds' | 'timeOffset' | 'devicesHash'
 >;
 
 /** StatsCache.get's answer. */
@@ -49,8 +50,6 @@ export interface NicStats {
   txDropped?: string;
   rx?: string;
   tx?: string;
-  rxRate?: string;
-  txRate?: string;
   sampleTime?: number;
 }
 
@@ -78,8 +77,9 @@ export interface BalloonInfo {
 export type VmStatsElement = Record<string, unknown> & { vmId: string; status: string; statusTime: string };
 
 const NS_PER_S = 1e9;
-/** Mbit/s to bytes/s. */
-const MBPS = 1e6 / 8;
+
+/** What the guest keys say before any guest agent has spoken (vdsm's defaults). */
+const NO_GUEST_DATA: Readonly<Record<string, unknown>> = { guestIPs: '', guestFQDN: '', username: 'Unknown', session: 'Unknown', guestCPUCount: -1 };
 
 /** convertToStr of a float. */
 const pct = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '0.00');
@@ -119,14 +119,38 @@ export function vmStats(vm: StatsVm, entry: VmStatsEntry, options: VmStatsOption
     elapsedTime: String(vm.elapsedSeconds()),
     monitorResponse: vm.monitorable && vm.status !== 'Migration Source' && entry.age >= options.commandTimeout ? '-1' : '0',
     pauseCode: vm.pauseCode,
+    timeOffset: vm.timeOffset,
+    // The console client's address comes with graphics events, which are not followed yet.
+    clientIp: '',
+    // QEMU's process id is not read yet: 0 says unknown.
+    pid: '0',
+    cpuUser: '0.00',
+    cpuSys: '0.00',
+    cpuActual: false,
+    network: {},
+    disks: {},
+    ...displayStats(vm),
   };
+  if (vm.devicesHash !== '') out['hash'] = vm.devicesHash;
   const sample = entry.sample;
   if (sample !== undefined) addSampledStats(out, vm, sample);
   else if (vm.vcpus > 0) out['vcpuCount'] = String(vm.vcpus);
   for (const key in vm.guest) if (!(key in out)) out[key] = vm.guest[key];
+  for (const key in NO_GUEST_DATA) if (!(key in out)) out[key] = NO_GUEST_DATA[key];
   // vdsm's memUsage came from the guest agent; '0' when nobody knows.
-  if (sample !== undefined && out['memUsage'] === undefined) out['memUsage'] = '0';
+  if (out['memUsage'] === undefined) out['memUsage'] = '0';
   return out;
+}
+
+/** The consoles, from the graphics devices: displayInfo and the first one's ports. */
+function displayStats(vm: StatsVm): Record<string, unknown> {
+  const graphics = vm.devices.graphics ?? [];
+  const first = graphics[0];
+  return {
+    displayInfo: graphics.map((g) => ({ type: g.type, port: g.port, tlsPort: g.tlsPort, ipAddress: g.listen })),
+    displayPort: first?.port ?? '-1',
+    displaySecurePort: first?.tlsPort ?? '-1',
+  };
 }
 
 // Properties are set one by one, in a fixed order, without spreads or deletes: Host.getAllVmStats
@@ -136,13 +160,14 @@ function addSampledStats(out: VmStatsElement, vm: StatsVm, { first, last, interv
   out['cpuUser'] = cpu.cpuUser;
   out['cpuSys'] = cpu.cpuSys;
   out['cpuUsage'] = cpu.cpuUsage;
+  out['cpuActual'] = cpu.cpuActual;
   const memUsage = memoryUsage(vm, last);
   if (memUsage !== undefined) out['memUsage'] = memUsage;
   const memoryStats = memoryStatsOf(first, last, interval);
   if (memoryStats !== undefined) out['memoryStats'] = memoryStats;
   const balloon = balloonInfo(vm, last);
   if (balloon !== undefined) out['balloonInfo'] = balloon;
-  const network = networkStats(vm, first, last, interval);
+  const network = networkStats(vm, first, last);
   if (network !== undefined) out['network'] = network;
   const disks = diskStats(vm, first, last, interval);
   if (disks !== undefined) out['disks'] = disks;
@@ -150,8 +175,9 @@ function addSampledStats(out: VmStatsElement, vm: StatsVm, { first, last, interv
   if (vcpus !== undefined) out['vcpuCount'] = String(vcpus);
 }
 
-function cpuStats(first: VmSample, last: VmSample, interval: number): { cpuUser: string; cpuSys: string; cpuUsage: string } {
-  const zero = { cpuUser: '0.00', cpuSys: '0.00', cpuUsage: '0.00' };
+/** cpuActual: both figures were computed from two samples (vdsm's meaning). */
+function cpuStats(first: VmSample, last: VmSample, interval: number): { cpuUser: string; cpuSys: string; cpuUsage: string; cpuActual: boolean } {
+  const zero = { cpuUser: '0.00', cpuSys: '0.00', cpuUsage: '0.00', cpuActual: false };
   if (!(interval > 0)) return zero;
   const a = first.cpu;
   const b = last.cpu;
@@ -162,10 +188,11 @@ function cpuStats(first: VmSample, last: VmSample, interval: number): { cpuUser:
       cpuUser: time === undefined ? '0.00' : pct(usage(Math.max(0, time - qemu), interval)),
       cpuSys: pct(usage(qemu, interval)),
       cpuUsage: String(b.user + b.system),
+      cpuActual: time !== undefined,
     };
   }
   if (time === undefined) return zero;
-  return { cpuUser: pct(usage(time, interval)), cpuSys: '0.00', cpuUsage: String(b.time) };
+  return { cpuUser: pct(usage(time, interval)), cpuSys: '0.00', cpuUsage: String(b.time), cpuActual: false };
 }
 
 /** vdsm's: 100 - free / memory size, as an integer, from the guest's unused memory. */
@@ -208,14 +235,14 @@ function nicCounters(sample: VmSample, name: string | undefined, mac: string | u
   return (name !== undefined ? sample.nics[name] : undefined) ?? (mac !== undefined ? sample.nics[mac] : undefined);
 }
 
-function networkStats(vm: StatsVm, first: VmSample, last: VmSample, interval: number): Record<string, NicStats> | undefined {
+function networkStats(vm: StatsVm, first: VmSample, last: VmSample): Record<string, NicStats> | undefined {
   let out: Record<string, NicStats> | undefined;
   for (const nic of vm.devices.nics) {
     const key = nic.name ?? nic.mac;
     if (key === undefined) continue;
     const a = nicCounters(first, nic.name, nic.mac);
     const b = nicCounters(last, nic.name, nic.mac);
-    // A NIC hot-plugged between the samples has no rate yet.
+    // A NIC hot-plugged between the samples is reported once both samples have it.
     if (a === undefined || b === undefined) continue;
     const speed = nic.model === 'e1000' || nic.model === 'virtio' ? 1000 : 100;
     const stats: NicStats = { name: key, macAddr: nic.mac ?? '', speed: String(speed), state: 'unknown' };
@@ -225,20 +252,10 @@ function networkStats(vm: StatsVm, first: VmSample, last: VmSample, interval: nu
     if (b.txDropped !== undefined) stats.txDropped = String(b.txDropped);
     if (b.rxBytes !== undefined) stats.rx = String(b.rxBytes);
     if (b.txBytes !== undefined) stats.tx = String(b.txBytes);
-    const rx = linkPercent(delta(b.rxBytes, a.rxBytes), interval, speed);
-    if (rx !== undefined) stats.rxRate = rx;
-    const tx = linkPercent(delta(b.txBytes, a.txBytes), interval, speed);
-    if (tx !== undefined) stats.txRate = tx;
     if (last.sampledAt !== undefined) stats.sampleTime = last.sampledAt;
     (out ??= {})[key] = stats;
   }
   return out;
-}
-
-/** Bytes over the interval as percent of a link of `speed` Mbit/s ("%.1f", vdsm's rxRate). */
-function linkPercent(bytes: number | undefined, interval: number, speed: number): string | undefined {
-  if (bytes === undefined) return undefined;
-  return interval > 0 ? ((100 * bytes) / interval / (speed * MBPS)).toFixed(1) : '0.0';
 }
 
 /** Nanoseconds per request between the samples; '0' without requests (vdsm's _disk_latency). */

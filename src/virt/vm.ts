@@ -94,6 +94,9 @@ export class Vm {
   devices: VmDevices = { disks: [], nics: [], channels: [] };
   vcpus = 0;
   memoryKiB = 0;
+  /** The guest clock's offset from UTC in seconds, and the digest of the devices (domain-xml.ts). */
+  timeOffset = '0';
+  devicesHash = '';
   /** A power-down chain is trying its methods after the first one (power-down.ts). */
   powerDownRunning = false;
   private requested: Requested;
@@ -115,6 +118,8 @@ export class Vm {
     this.devices = domain.devices;
     this.vcpus = domain.vcpus;
     this.memoryKiB = domain.memoryKiB;
+    this.timeOffset = domain.timeOffset;
+    this.devicesHash = domain.devicesHash;
   }
 
   /** Running in the sense that matters for sampling: QEMU exists. */

@@ -17,6 +17,8 @@ export function registryOf(host: TestHost): VmRegistry {
         nics: d.nics.map((mac, k) => ({ name: `testnet${k}`, mac, model: 'virtio' })),
         channels: [],
       },
+      timeOffset: '0',
+      devicesHash: '',
     });
   }
   return registry;

@@ -199,7 +199,9 @@ describe('a generated host', () => {
       const deadline = Date.now() + 60_000;
       for (;;) {
         all = (await client.call('Host.getAllVmStats')) as Array<Record<string, unknown>>;
-        const ready = all.filter((s) => s['status'] === 'Up' && typeof s['cpuUser'] === 'string');
+        // Sampled twice: the disk entries appear (before, CPU figures are 0 and there are none).
+        const sampled = (s: Record<string, unknown>): boolean => Object.keys(s['disks'] as object).length > 0;
+        const ready = all.filter((s) => s['status'] === 'Up' && sampled(s));
         if (ready.length === 900 || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 200));
       }

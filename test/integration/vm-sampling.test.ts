@@ -88,7 +88,7 @@ describe('VM sampling on a 1000-domain test host, through real workers', () => {
       expect(Number(stats['cpuUser'])).toBeGreaterThan(0);
       const network = stats['network'] as Record<string, Record<string, string>>;
       expect(Object.keys(network)).toEqual(['testnet0']);
-      expect(Number(network['testnet0']!['rxRate'])).toBeGreaterThan(0);
+      expect(Number(network['testnet0']!['rx'])).toBeGreaterThan(0);
       const disks = stats['disks'] as Record<string, Record<string, string>>;
       expect(Object.keys(disks)).toEqual(['vda', 'vdb']);
       expect(Number(disks['vda']!['readRate'])).toBeGreaterThan(0);

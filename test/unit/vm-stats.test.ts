@@ -30,6 +30,8 @@ function makeVm(status: VmStatus = 'Up', startedSecondsAgo = 125): Vm {
       ],
       channels: [],
     },
+    timeOffset: '0',
+    devicesHash: '',
   });
   return vm;
 }
@@ -105,7 +107,7 @@ describe('vmStats from two bulk samples', () => {
     expect(stats['balloonInfo']).toEqual({ balloon_max: '4194304', balloon_min: '0', balloon_cur: '3145728', balloon_target: '4194304' });
   });
 
-  it('network per NIC in both samples: counters as strings, rates in percent of the link speed, the sample time', () => {
+  it('network per NIC in both samples: exactly the schema\'s keys, counters as strings, the sample time', () => {
     expect(stats['network']).toEqual({
       vnet0: {
         name: 'vnet0',
@@ -118,8 +120,6 @@ describe('vmStats from two bulk samples', () => {
         txDropped: '4',
         rx: '187500000',
         tx: '1875000',
-        rxRate: '10.0', // 12.5 MB/s of 1000 Mbit/s
-        txRate: '0.1',
         sampleTime: 515,
       },
     });
@@ -156,16 +156,17 @@ describe('vmStats from two bulk samples', () => {
     });
   });
 
-  it('every value is a string except the memory rates, sampleTime and nested objects', () => {
+  it('every value is a string except cpuActual, guestCPUCount, the memory rates, sampleTime and nested objects', () => {
+    expect(stats).toMatchObject({ cpuActual: true, guestCPUCount: -1 });
     for (const [key, value] of Object.entries(stats)) {
-      if (typeof value === 'object') continue;
+      if (typeof value === 'object' || key === 'cpuActual' || key === 'guestCPUCount') continue;
       expect(typeof value, key).toBe('string');
     }
   });
 });
 
 describe('vmStats without two samples, and the edges', () => {
-  it('before two samples: only what is known without them', () => {
+  it('before two samples: what is known without them, CPU at 0 and not actual, no NIC or disk entry', () => {
     const stats = vmStats(makeVm('Powering up', 3), entry(undefined, 1), opts);
     expect(stats).toEqual({
       vmId: 'vm-1',
@@ -178,8 +179,41 @@ describe('vmStats without two samples, and the edges', () => {
       elapsedTime: '3',
       monitorResponse: '0',
       pauseCode: 'NOERR',
+      timeOffset: '0',
+      clientIp: '',
+      pid: '0',
+      cpuUser: '0.00',
+      cpuSys: '0.00',
+      cpuActual: false,
+      network: {},
+      disks: {},
+      displayInfo: [],
+      displayPort: '-1',
+      displaySecurePort: '-1',
       vcpuCount: '2',
+      guestIPs: '',
+      guestFQDN: '',
+      username: 'Unknown',
+      session: 'Unknown',
+      guestCPUCount: -1,
+      memUsage: '0',
     });
+  });
+
+  it('consoles from the graphics devices, the clock offset and the devices digest from the domain XML', () => {
+    const vm = makeVm();
+    vm.devices.graphics = [
+      { type: 'spice', port: '5900', tlsPort: '5901', listen: '192.0.2.7' },
+      { type: 'vnc', port: '5902', tlsPort: '-1', listen: '' },
+    ];
+    vm.timeOffset = '3600';
+    vm.devicesHash = '123456';
+    const stats = vmStats(vm, entry(undefined, 1), opts);
+    expect(stats).toMatchObject({ timeOffset: '3600', hash: '123456', displayPort: '5900', displaySecurePort: '5901' });
+    expect(stats['displayInfo']).toEqual([
+      { type: 'spice', port: '5900', tlsPort: '5901', ipAddress: '192.0.2.7' },
+      { type: 'vnc', port: '5902', tlsPort: '-1', ipAddress: '' },
+    ]);
   });
 
   it('monitorResponse is -1 once the stats are vm_command_timeout old, unless the VM migrates away', () => {
@@ -244,18 +278,18 @@ describe('vmStats without two samples, and the edges', () => {
     expect(stats).toMatchObject({ cpuUser: '30.00', cpuSys: '0.00', cpuUsage: '4000000000', memUsage: '0' });
     expect(stats['memoryStats']).toBeUndefined();
     expect(stats['balloonInfo']).toEqual({ balloon_max: '4194304', balloon_min: '0', balloon_cur: '4194304', balloon_target: '4194304' });
-    expect(stats['network']).toMatchObject({ testnet0: { name: 'testnet0', macAddr: MAC0, rxRate: '0.1', txRate: '0.0', sampleTime: 42 } });
+    expect(stats['network']).toMatchObject({ testnet0: { name: 'testnet0', macAddr: MAC0, rx: '1250000', tx: '0', sampleTime: 42 } });
+    expect(stats['cpuActual']).toBe(false);
     expect((stats['disks'] as Record<string, unknown>)['vda']).toMatchObject({ readRate: '409.6', readOps: '10', readLatency: '0' });
   });
 
   it('a zero interval gives zero rates rather than Infinity or NaN; counters that went back give 0', () => {
     const { first, last } = bulkSamples();
     const flat = vmStats(makeVm(), entry({ first, last, interval: 0 }), opts);
-    expect(flat).toMatchObject({ cpuUser: '0.00', cpuSys: '0.00' });
-    expect((flat['network'] as Record<string, Record<string, string>>)['vnet0']!['rxRate']).toBe('0.0');
+    expect(flat).toMatchObject({ cpuUser: '0.00', cpuSys: '0.00', cpuActual: false });
     expect((flat['disks'] as Record<string, Record<string, string>>)['vda']!['readRate']).toBe('0.0');
     const reset = vmStats(makeVm(), entry({ first: last, last: first, interval: 15 }), opts);
     expect(reset).toMatchObject({ cpuUser: '0.00', cpuSys: '0.00' });
-    expect((reset['network'] as Record<string, Record<string, string>>)['vnet0']!['rxRate']).toBe('0.0');
+    expect((reset['disks'] as Record<string, Record<string, string>>)['vda']!['readRate']).toBe('0.0');
   });
 });
