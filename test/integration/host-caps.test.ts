@@ -28,6 +28,21 @@ describe('capabilities of this machine on the test driver', () => {
     expect(sources.domainCapabilitiesXml).toBeNull();
   });
 
+  it('asks for the emulated accelerator\'s CPU models when libvirt refuses kvm (a host without KVM)', () => {
+    const asked: Array<string | undefined> = [];
+    const withoutKvm = Object.create(connection, {
+      domainCapabilities: {
+        value: (options: { virttype?: string } = {}) => {
+          asked.push(options.virttype);
+          if (options.virttype === 'kvm') throw new Error("invalid argument: the accel 'kvm' is not supported");
+          return '<domainCapabilities/>';
+        },
+      },
+    }) as BlockingLibvirt;
+    expect(readLibvirtSources(withoutKvm).domainCapabilitiesXml).toBe('<domainCapabilities/>');
+    expect(asked).toEqual(['kvm', undefined]);
+  });
+
   it('takes every memory and CPU figure from the driver node, agreeing with each other', () => {
     const node = sources.nodeInfo;
     expect(facts.figureSource).toBe('driver');

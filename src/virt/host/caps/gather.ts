@@ -35,8 +35,25 @@ export function readLibvirtSources(connection: LibvirtCalls): LibvirtSources {
     libVersion: identity.libVersion,
     nodeInfo: connection.nodeInfo(),
     capabilitiesXml: connection.capabilities(),
-    domainCapabilitiesXml: connection.domainCapabilities({ virttype: 'kvm' }) ?? connection.domainCapabilities(),
+    domainCapabilitiesXml: domainCapabilitiesXml(connection),
   };
+}
+
+/**
+ * The CPU models KVM can run, as vdsm asks; on a host without KVM (a TCG-only host, where libvirt
+ * refuses the kvm accelerator) those of the default, emulated accelerator. Neither answering means no
+ * model flags, never a host that fails to start.
+ */
+function domainCapabilitiesXml(connection: LibvirtCalls): string | null {
+  for (const options of [{ virttype: 'kvm' }, {}]) {
+    try {
+      const xml = connection.domainCapabilities(options);
+      if (xml !== null) return xml;
+    } catch {
+      // next accelerator
+    }
+  }
+  return null;
 }
 
 export interface GatherOptions {
