@@ -13,8 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import { pino } from 'pino';
-import { hostConnectivityMethods } from '../src/api/host-connectivity.js';
-import { MethodRegistry } from '../src/api/method-registry.js';
+import { connectivityTable } from '../src/api/host-connectivity.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBrokerPart, type BrokerPart } from '../src/net/broker/part.js';
 import { encodeFrame } from '../src/net/stomp/encoder.js';
@@ -141,7 +140,7 @@ async function main(): Promise<void> {
         'broker.max_in_flight': String(INFLIGHT * 4),
       },
     });
-    const front = createFront(config, new MethodRegistry().register(...hostConnectivityMethods), { log: silent });
+    const front = createFront(config, connectivityTable(), { log: silent });
     await front.acceptor.start(new AbortController().signal);
     const broker = createBrokerPart(config, { engine: front.engine, events: front.events, log: silent });
     broker.start(new AbortController().signal);

@@ -19,8 +19,7 @@ import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
-import { hostConnectivityMethods } from '../src/api/host-connectivity.js';
-import { MethodRegistry } from '../src/api/method-registry.js';
+import { connectivityTable } from '../src/api/host-connectivity.js';
 import { LegacyXmlRpc } from '../src/api/xmlrpc-legacy.js';
 import { loadConfig } from '../src/config/load.js';
 import { createFront } from '../src/net/front.js';
@@ -269,7 +268,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
   const { config } = loadConfig({ env: {}, flags: { 'addresses.management_ip': '127.0.0.1', 'addresses.management_port': '0' } });
   const log = pino({ level: 'silent' });
-  const table = new MethodRegistry().register(...hostConnectivityMethods, { name: 'Host.ping', params: [], handler: () => true });
+  const table = connectivityTable().serve({ 'Host.ping': () => true });
   const front = createFront(config, table, { log, xmlrpc: (engine) => new LegacyXmlRpc(engine) });
   await front.acceptor.start(new AbortController().signal);
   const port = front.acceptor.port;

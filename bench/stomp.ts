@@ -14,8 +14,7 @@ import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import { hostConnectivityMethods } from '../src/api/host-connectivity.js';
-import { MethodRegistry } from '../src/api/method-registry.js';
+import { connectivityTable } from '../src/api/host-connectivity.js';
 import { loadConfig } from '../src/config/load.js';
 import { createFront, type Front } from '../src/net/front.js';
 import { LoadWindow } from './load-window.js';
@@ -228,7 +227,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
   const { config } = loadConfig({ env: {}, flags: { 'addresses.management_ip': '127.0.0.1', 'addresses.management_port': '0' } });
   const log = pino({ level: 'silent' });
-  const front = createFront(config, new MethodRegistry().register(...hostConnectivityMethods), { log });
+  const front = createFront(config, connectivityTable(), { log });
   await front.acceptor.start(new AbortController().signal);
   const stompPort = front.acceptor.port;
 

@@ -8,6 +8,7 @@ import type { LogLevel } from '../config/schema.js';
 import type { GuestAgentsView } from '../virt/guest/guests.js';
 import type { HostCapabilities } from '../virt/host/capabilities.js';
 import type { PackageVersion } from '../virt/host/caps/packages.js';
+import type { MemoryPolicy } from '../virt/host/memory-policy.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
 import type { JobRegistry } from '../virt/jobs.js';
 import type { VmRegistry } from '../virt/registry.js';
@@ -24,6 +25,8 @@ export interface ApiContext {
   readonly host: HostMonitor;
   /** The host's capabilities as last gathered. */
   readonly capabilities: HostCapabilities;
+  /** The engine's memory-overcommit policy (Host.setMOMPolicyParameters). */
+  readonly memoryPolicy: MemoryPolicy;
   /** Long-running work the engine follows (Host.getJobs). */
   readonly jobs: JobRegistry;
   /** The VM stats element, from the stats cache. */

@@ -5,7 +5,6 @@
  * `nonresp` (19).
  */
 import { VdsmCode, VdsmError, NoSuchVmError } from '../rpc/errors.js';
-import type { Method, ParamSpec } from '../rpc/method-table.js';
 import { getLogger } from '../log.js';
 import { ShutdownFlags } from '../virt/libvirt/constants.js';
 import { powerDown as powerDownChain, type DomainPowerControl, type PowerDownOptions } from '../virt/power-down.js';
@@ -13,9 +12,8 @@ import type { GuestAgentsView } from '../virt/guest/guests.js';
 import type { OvirtAgent } from '../virt/guest/ovirt-agent.js';
 import type { Vm } from '../virt/vm.js';
 import type { ApiContext } from './context.js';
+import type { Handlers } from './method-registry.js';
 import { libvirtVerb } from './verbs.js';
-
-const vmIdParam: ParamSpec = { name: 'vmID', type: 'string' };
 
 function runningVm(ctx: ApiContext, args: Record<string, unknown>): Vm {
   const vmId = args['vmID'] as string;
@@ -38,31 +36,15 @@ function toAgent(guests: GuestAgentsView, vm: Vm, what: string, send: (agent: Ov
   return true;
 }
 
-export function guestMethods(ctx: ApiContext, guests: GuestAgentsView): Method[] {
-  return [
-    {
-      name: 'VM.desktopLock',
-      params: [vmIdParam],
-      handler: (args) => toAgent(guests, runningVm(ctx, args), 'desktopLock', (a) => a.desktopLock()),
-    },
-    {
-      name: 'VM.desktopLogoff',
-      // vdsm ignores `force`.
-      params: [vmIdParam, { name: 'force', type: 'boolean', default: false }],
-      handler: (args) => toAgent(guests, runningVm(ctx, args), 'desktopLogoff', (a) => a.desktopLogoff()),
-    },
-    {
-      name: 'VM.desktopLogin',
-      params: [vmIdParam, { name: 'domain', type: 'string' }, { name: 'username', type: 'string' }, { name: 'password', type: 'string' }],
-      handler: (args) =>
-        toAgent(guests, runningVm(ctx, args), 'desktopLogin', (a) => a.desktopLogin(args['username'] as string, args['domain'] as string, args['password'] as string)),
-    },
-    {
-      name: 'VM.desktopSendHcCommand',
-      params: [vmIdParam, { name: 'message', type: 'string' }],
-      handler: (args) => toAgent(guests, runningVm(ctx, args), 'desktopSendHcCommand', (a) => a.send(args['message'] as string)),
-    },
-  ];
+export function guestHandlers(ctx: ApiContext, guests: GuestAgentsView): Handlers {
+  return {
+    'VM.desktopLock': (args) => toAgent(guests, runningVm(ctx, args), 'desktopLock', (a) => a.desktopLock()),
+    // vdsm ignores `force`.
+    'VM.desktopLogoff': (args) => toAgent(guests, runningVm(ctx, args), 'desktopLogoff', (a) => a.desktopLogoff()),
+    'VM.desktopLogin': (args) =>
+      toAgent(guests, runningVm(ctx, args), 'desktopLogin', (a) => a.desktopLogin(args['username'] as string, args['domain'] as string, args['password'] as string)),
+    'VM.desktopSendHcCommand': (args) => toAgent(guests, runningVm(ctx, args), 'desktopSendHcCommand', (a) => a.send(args['message'] as string)),
+  };
 }
 
 /** VM.shutdown with guest agents: vdsm's power-down chain, its libvirt calls on the rpc executor. */

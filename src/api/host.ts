@@ -3,19 +3,22 @@
  * the host monitor's samples and the VM registry, refreshed by periodic operations.
  */
 import type { LogLevel } from '../config/schema.js';
-import type { Method } from '../rpc/method-table.js';
-import { RecoveringError } from '../rpc/errors.js';
+import { NoSuchVmError, RecoveringError } from '../rpc/errors.js';
 import { RawJson } from '../rpc/raw-json.js';
 import { hostCapsTasks } from '../tasks/host-caps.js';
 import { hostDevicesByCaps } from '../virt/host/caps/node-device.js';
 import type { JobType } from '../virt/jobs.js';
 import type { ApiContext } from './context.js';
 import { capabilitiesAnswer } from './host-capabilities.js';
-import { onWorker } from './verbs.js';
+import type { LOG_LEVELS } from './contract/host-verbs.js';
+import type { Handlers } from './method-registry.js';
+import { libvirtVerb, onWorker } from './verbs.js';
 import { sharedWhileRunning } from './shared-while-running.js';
 
+type LogLevelName = (typeof LOG_LEVELS)[number];
+
 /** vdsm's level names (Python logging) onto pino's. */
-const LEVELS: Record<string, LogLevel> = {
+const LEVELS: Record<LogLevelName, LogLevel> = {
   DEBUG: 'debug',
   INFO: 'info',
   WARNING: 'warn',
@@ -62,60 +65,40 @@ async function allVmStats(ctx: ApiContext): Promise<RawJson> {
   return new RawJson(pieces);
 }
 
-export function hostMethods(ctx: ApiContext): Method[] {
+async function dumpxmls(ctx: ApiContext, vmList: readonly string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const vmId of vmList) {
+    if (!ctx.registry.get(vmId)) throw new NoSuchVmError(vmId);
+    out[vmId] = await libvirtVerb(ctx, 'xmlDesc', [vmId], vmId);
+  }
+  return out;
+}
+
+export function hostHandlers(ctx: ApiContext): Handlers {
   // Two engines (or one engine's retries) asking together get one answer, built once: built
   // separately, their slices would run back to back in the same turn of the event loop.
   const allStats = sharedWhileRunning(() => allVmStats(ctx));
-  return [
-    { name: 'Host.getCapabilities', params: [], handler: () => capabilities(ctx) },
-    { name: 'Host.getStats', params: [], handler: () => ctx.host.stats(ctx.registry.counts()) },
-    { name: 'Host.getResources', params: [], handler: () => ctx.host.resources ?? unavailable() },
+  return {
+    'Host.getCapabilities': () => capabilities(ctx),
+    'Host.getStats': () => ctx.host.stats(ctx.registry.counts()),
+    'Host.getResources': () => ctx.host.resources ?? unavailable(),
     // vdsm's deprecated liveness check: answers true, as ping2 does.
-    { name: 'Host.ping', params: [], handler: () => true },
-    { name: 'Host.getHardwareInfo', params: [], handler: () => onWorker(ctx, hostCapsTasks.hardwareInfo, { uri: ctx.uri }) },
-    {
-      name: 'Host.hostdevListByCaps',
-      params: [{ name: 'caps', type: 'array', default: [] }],
-      handler: async (args) => hostDevicesByCaps(await onWorker(ctx, hostCapsTasks.hostDevices, { uri: ctx.uri }), (args['caps'] as unknown[]).map(String)),
+    'Host.ping': () => true,
+    'Host.getHardwareInfo': () => onWorker(ctx, hostCapsTasks.hardwareInfo, { uri: ctx.uri }),
+    'Host.hostdevListByCaps': async (args) => hostDevicesByCaps(await onWorker(ctx, hostCapsTasks.hostDevices, { uri: ctx.uri }), args['caps'] as string[]),
+    'Host.getJobs': (args) => ctx.jobs.list(args['job_type'] as JobType | undefined, args['job_ids'] as string[]),
+    // vdsm ignores fullStatus and onlyUUID since 2019: the short list either way.
+    'Host.getVMList': (args) => vmFilter(ctx, args['vmList']),
+    'Host.getVMFullList': (args) => vmFilter(ctx, args['vmList']),
+    'Host.getAllVmStats': allStats,
+    'Host.dumpxmls': (args) => dumpxmls(ctx, args['vmList'] as string[]),
+    'Host.setMOMPolicyParameters': async (args) => {
+      await ctx.memoryPolicy.update(args['key_value_store'] as Record<string, unknown>);
+      return true;
     },
-    {
-      name: 'Host.getJobs',
-      params: [
-        { name: 'job_type', type: 'string', enum: ['storage', 'v2v'], nullable: true },
-        { name: 'job_ids', type: 'array', default: [] },
-      ],
-      handler: (args) => ctx.jobs.list(args['job_type'] as JobType | undefined, (args['job_ids'] as unknown[]).map(String)),
+    'Host.setLogLevel': (args) => {
+      ctx.setLogLevel(LEVELS[args['level'] as LogLevelName]);
+      return true;
     },
-    {
-      name: 'Host.getVMList',
-      params: [
-        { name: 'fullStatus', type: 'boolean', default: false },
-        { name: 'vmList', type: 'array', default: [] },
-        { name: 'onlyUUID', type: 'boolean', default: false },
-      ],
-      // vdsm ignores fullStatus and onlyUUID since 2019: the short list either way.
-      handler: (args) => vmFilter(ctx, args['vmList']),
-    },
-    {
-      name: 'Host.getVMFullList',
-      params: [{ name: 'vmList', type: 'array', default: [] }],
-      handler: (args) => vmFilter(ctx, args['vmList']),
-    },
-    {
-      name: 'Host.getAllVmStats',
-      params: [],
-      handler: allStats,
-    },
-    {
-      name: 'Host.setLogLevel',
-      params: [
-        { name: 'level', type: 'string', enum: Object.keys(LEVELS) },
-        { name: 'name', type: 'string', default: '' },
-      ],
-      handler: (args) => {
-        ctx.setLogLevel(LEVELS[args['level'] as string]!);
-        return true;
-      },
-    },
-  ];
+  };
 }

@@ -1,16 +1,12 @@
-/** The whole method table: vdsm's verbs over one ApiContext. */
+/** The whole method table: vdsm's verbs over one ApiContext, each bound to its declaration. */
 import type { ApiContext } from './context.js';
-import { guestMethods } from './guest.js';
-import { hostConnectivityMethods } from './host-connectivity.js';
-import { hostMethods } from './host.js';
+import { guestHandlers } from './guest.js';
+import { connectivityHandlers } from './host-connectivity.js';
+import { hostHandlers } from './host.js';
 import { MethodRegistry } from './method-registry.js';
-import { vmMethods } from './vm.js';
+import { vmHandlers } from './vm.js';
 
 export function buildMethodTable(ctx: ApiContext): MethodRegistry {
-  return new MethodRegistry().register(
-    ...hostConnectivityMethods,
-    ...hostMethods(ctx),
-    ...vmMethods(ctx),
-    ...(ctx.guests ? guestMethods(ctx, ctx.guests) : []),
-  );
+  const table = new MethodRegistry().serve(connectivityHandlers).serve(hostHandlers(ctx)).serve(vmHandlers(ctx));
+  return ctx.guests ? table.serve(guestHandlers(ctx, ctx.guests)) : table;
 }

@@ -4,15 +4,13 @@
  * the status changes to subscribers.
  */
 import { VdsmCode, VdsmError, NoSuchVmError } from '../rpc/errors.js';
-import type { Method, ParamSpec } from '../rpc/method-table.js';
 import { DomainXmlError, parseDomainXml } from '../virt/domain-xml.js';
 import { ExitCode, ExitReason, exitInfo, type Vm } from '../virt/vm.js';
 import type { ApiContext } from './context.js';
 import { powerDown } from './guest.js';
+import type { Handlers } from './method-registry.js';
 import { libvirtVerb, onWorker } from './verbs.js';
 import { vmTasks, type CreateOutcome } from '../tasks/vm.js';
-
-const vmIdParam: ParamSpec = { name: 'vmID', type: 'string' };
 
 function vmOf(ctx: ApiContext, args: Record<string, unknown>): Vm {
   const vmId = args['vmID'] as string;
@@ -33,8 +31,9 @@ function createError(reason: string, vmId?: string): VdsmError {
 
 async function create(ctx: ApiContext, args: Record<string, unknown>): Promise<Record<string, unknown>> {
   const vmParams = (args['vmParams'] ?? {}) as Record<string, unknown>;
-  const given = vmParams['xml'];
-  if (typeof given !== 'string' || given.trim() === '') throw createError('vmParams.xml, the libvirt domain XML, is required');
+  // vdsm's older clients send the definition as _srcDomXML.
+  const given = vmParams['xml'] ?? vmParams['_srcDomXML'];
+  if (typeof given !== 'string' || given.trim() === '') throw createError('vmParams.xml (or _srcDomXML), the libvirt domain XML, is required');
   let xml = given;
   let description;
   try {
@@ -108,92 +107,51 @@ async function shutdown(ctx: ApiContext, args: Record<string, unknown>): Promise
   return true;
 }
 
-export function vmMethods(ctx: ApiContext): Method[] {
-  return [
-    {
-      name: 'VM.create',
-      params: [
-        { name: 'vmID', type: 'string', required: false },
-        { name: 'vmParams', type: 'object' },
-      ],
-      handler: (args) => create(ctx, args),
+export function vmHandlers(ctx: ApiContext): Handlers {
+  return {
+    'VM.create': (args) => create(ctx, args),
+    'VM.destroy': (args) => destroy(ctx, args),
+    'VM.shutdown': (args) => shutdown(ctx, args),
+    'VM.reboot': async (args) => {
+      const vm = runningVmOf(ctx, args);
+      await libvirtVerb(ctx, 'reboot', [vm.id], vm.id);
+      return true;
     },
-    {
-      name: 'VM.destroy',
-      params: [vmIdParam, { name: 'gracefulAttempts', type: 'uint', default: 1 }],
-      handler: (args) => destroy(ctx, args),
+    'VM.reset': async (args) => {
+      const vm = runningVmOf(ctx, args);
+      await libvirtVerb(ctx, 'reset', [vm.id], vm.id, VdsmCode.resetErr);
+      return true;
     },
-    {
-      name: 'VM.shutdown',
-      params: [
-        vmIdParam,
-        { name: 'delay', type: 'integer', nullable: true, required: false },
-        { name: 'message', type: 'string', nullable: true, required: false },
-        { name: 'reboot', type: 'boolean', default: false },
-        { name: 'timeout', type: 'integer', nullable: true, required: false },
-        { name: 'force', type: 'boolean', default: false },
-      ],
-      handler: (args) => shutdown(ctx, args),
+    'VM.pause': async (args) => {
+      const vm = runningVmOf(ctx, args);
+      await libvirtVerb(ctx, 'suspend', [vm.id], vm.id);
+      return { vmList: {} };
     },
-    {
-      name: 'VM.reboot',
-      params: [vmIdParam],
-      handler: async (args) => {
-        const vm = runningVmOf(ctx, args);
-        await libvirtVerb(ctx, 'reboot', [vm.id], vm.id);
-        return true;
-      },
+    'VM.cont': async (args) => {
+      const vm = runningVmOf(ctx, args);
+      if (vm.status !== 'Paused') {
+        throw new VdsmError(VdsmCode.unexpected, 'Unexpected exception', { vmId: vm.id, reason: `VM is ${vm.status}, not Paused` });
+      }
+      await libvirtVerb(ctx, 'resume', [vm.id], vm.id, VdsmCode.unexpected);
+      return { vmList: {} };
     },
-    {
-      name: 'VM.pause',
-      params: [vmIdParam],
-      handler: async (args) => {
-        const vm = runningVmOf(ctx, args);
-        await libvirtVerb(ctx, 'suspend', [vm.id], vm.id);
-        return { vmList: {} };
-      },
+    'VM.getStats': (args) => [ctx.vmStats(vmOf(ctx, args))],
+    'VM.setNumberOfCpus': async (args) => {
+      const vm = runningVmOf(ctx, args);
+      const count = args['numberOfCpus'] as number;
+      if (count < 1) throw new VdsmError(VdsmCode.InvalidParameter, 'Invalid parameter', { numberOfCpus: count });
+      await libvirtVerb(ctx, 'setVcpus', [vm.id, count], vm.id);
+      vm.vcpus = count;
+      ctx.host.refreshResources();
+      return { vmList: vm.shortStatus() };
     },
-    {
-      name: 'VM.cont',
-      params: [vmIdParam],
-      handler: async (args) => {
-        const vm = runningVmOf(ctx, args);
-        if (vm.status !== 'Paused') {
-          throw new VdsmError(VdsmCode.unexpected, 'Unexpected exception', { vmId: vm.id, reason: `VM is ${vm.status}, not Paused` });
-        }
-        await libvirtVerb(ctx, 'resume', [vm.id], vm.id, VdsmCode.unexpected);
-        return { vmList: {} };
-      },
+    'VM.setMemory': async (args) => {
+      const vm = runningVmOf(ctx, args);
+      const kib = (args['memory'] as number) * 1024;
+      await libvirtVerb(ctx, 'setMemory', [vm.id, kib], vm.id);
+      vm.memoryKiB = kib;
+      ctx.host.refreshResources();
+      return true;
     },
-    {
-      name: 'VM.getStats',
-      params: [vmIdParam],
-      handler: (args) => [ctx.vmStats(vmOf(ctx, args))],
-    },
-    {
-      name: 'VM.setNumberOfCpus',
-      params: [vmIdParam, { name: 'numberOfCpus', type: 'uint' }],
-      handler: async (args) => {
-        const vm = runningVmOf(ctx, args);
-        const count = args['numberOfCpus'] as number;
-        if (count < 1) throw new VdsmError(VdsmCode.InvalidParameter, 'Invalid parameter', { numberOfCpus: count });
-        await libvirtVerb(ctx, 'setVcpus', [vm.id, count], vm.id);
-        vm.vcpus = count;
-        ctx.host.refreshResources();
-        return { vmList: vm.shortStatus() };
-      },
-    },
-    {
-      name: 'VM.setMemory',
-      params: [vmIdParam, { name: 'memory', type: 'uint' }],
-      handler: async (args) => {
-        const vm = runningVmOf(ctx, args);
-        const kib = (args['memory'] as number) * 1024;
-        await libvirtVerb(ctx, 'setMemory', [vm.id, kib], vm.id);
-        vm.memoryKiB = kib;
-        ctx.host.refreshResources();
-        return true;
-      },
-    },
-  ];
+  };
 }

@@ -13,7 +13,7 @@ import type { XmlRpcBackend, XmlRpcCallContext } from '../net/http/xmlrpc-backen
 import type { XmlRpcValue } from '../net/xmlrpc/decode.js';
 import type { MethodInvoker } from '../rpc/engine.js';
 import { MethodNotFoundError, RpcError, VdsmCode } from '../rpc/errors.js';
-import type { Method } from '../rpc/method-table.js';
+import { isRequired, type Method } from '../rpc/method-table.js';
 import { RawJson } from '../rpc/raw-json.js';
 
 type Args = Record<string, unknown>;
@@ -234,7 +234,7 @@ function namedOrPositional(method: Method, params: XmlRpcValue[]): Args | XmlRpc
   const struct = params[0] as Struct;
   const names = new Set(method.params.map((p) => p.name));
   const keys = Object.keys(struct);
-  if (keys.every((k) => names.has(k)) && (keys.length > 0 || method.params.length === 0 || method.params.every((p) => p.required === false || p.default !== undefined || p.nullable))) {
+  if (keys.every((k) => names.has(k)) && (keys.length > 0 || method.params.length === 0 || method.params.every((p) => !isRequired(p)))) {
     return struct;
   }
   return params;

@@ -1,16 +1,9 @@
 /** hostvisor-client's reading of its arguments, and the method list it prints. */
-import type { ApiContext } from '../api/context.js';
-import { buildMethodTable } from '../api/table.js';
+import { contract } from '../api/contract/index.js';
+import { isRequired } from '../rpc/method-table.js';
+import { typeText } from '../rpc/schema-text.js';
 
 export class UsageError extends Error {}
-
-/** Every property is itself, and calling it throws: a context for building the table offline. */
-const unusable: unknown = new Proxy(function unusable() {}, {
-  get: () => unusable,
-  apply: () => {
-    throw new Error('not connected to a host');
-  },
-});
 
 /** `name=value` pairs: JSON where the value parses as JSON, the raw string otherwise. */
 export function parseParams(pairs: readonly string[]): Record<string, unknown> {
@@ -30,19 +23,16 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
   return params;
 }
 
+/** Every verb of the API contract with its parameters (optional ones in brackets) and its answer. */
 export function listMethods(): string {
-  // The table's parameter specs are static; handlers are never called here, so the context is a
-  // stand-in any use of which fails.
-  const table = buildMethodTable(unusable as ApiContext);
   const lines: string[] = [];
-  for (const name of table.names()) {
-    const params = table.get(name)!.params.map((p) => {
-      const optional = p.default !== undefined || p.required === false || p.nullable;
-      const text = `${p.name}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : ''}`;
-      return optional ? `[${text}]` : text;
+  for (const name of [...contract.keys()].sort()) {
+    const declared = contract.get(name)!;
+    const params = declared.params.map((p) => {
+      const text = `${p.name}: ${typeText(p.schema)}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : ''}`;
+      return isRequired(p) ? text : `[${text}]`;
     });
-    lines.push(`${name}(${params.join(', ')})`);
+    lines.push(`${name}(${params.join(', ')}) -> ${typeText(declared.result)}`);
   }
   return lines.join('\n') + '\n';
 }
-

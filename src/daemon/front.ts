@@ -16,6 +16,7 @@ import { createFront, type Front } from '../net/front.js';
 import type { HealthSnapshot } from '../net/http/health.js';
 import type { GuestAgents } from '../virt/guest/guests.js';
 import type { HostCapabilities } from '../virt/host/capabilities.js';
+import { MemoryPolicy } from '../virt/host/memory-policy.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
 import { JobRegistry } from '../virt/jobs.js';
 import type { Vm } from '../virt/vm.js';
@@ -52,6 +53,7 @@ export function buildServing(config: Config, settings: DaemonSettings, sources: 
     host: sources.host,
     capabilities: sources.capabilities,
     jobs: new JobRegistry(),
+    memoryPolicy: new MemoryPolicy(getLogger('memory-policy')),
     vmStats: vms.stats,
     setLogLevel,
     agent: settings.sampling.agent,

@@ -33,6 +33,7 @@ export const VdsmCode = {
   migCancelErr: 47,
   migInProgress: 51,
   NoSuchJob: 66,
+  resetErr: 90,
   InvalidParameter: 91,
   recovery: 99,
   GeneralException: 100,

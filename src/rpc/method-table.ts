@@ -2,23 +2,26 @@
  * What the engine needs from the API: a method by name, its parameters, its handler.
  * The engine never imports api/; the API builds a MethodTable and the daemon hands it over.
  */
+import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from '../log.js';
 
-/** `integer`/`uint` accept decimal strings and `boolean` accepts "true"/"false": vdsm sends numbers
- * and booleans as strings in many places, and its bridge converts them. */
-export type ParamType = 'string' | 'integer' | 'uint' | 'number' | 'boolean' | 'object' | 'array' | 'any';
-
-export interface ParamSpec {
+/**
+ * One parameter of a method, in call order (positional params bind by it). Its schema is a
+ * typebox schema; strings are converted where vdsm's bridge converts them ("5" to an integer,
+ * "true" to a boolean), since the engine sends many numbers and booleans as strings.
+ */
+export interface Param {
   readonly name: string;
-  readonly type: ParamType;
-  /** Required unless a default is given or this is false. */
-  readonly required?: boolean;
-  /** Used when the parameter is absent; copied for arrays and objects. */
+  readonly schema: TSchema;
+  /** Used when the parameter is absent or null; copied for arrays and objects. */
   readonly default?: unknown;
-  /** Allowed values (after coercion), e.g. log levels. */
-  readonly enum?: readonly unknown[];
-  /** null is accepted as "absent" (vdsm's schema marks many arguments `null`-able). */
-  readonly nullable?: boolean;
+  /** May be absent (or null) with no default: the handler sees it absent. */
+  readonly optional?: boolean;
+}
+
+/** Whether a call must give the parameter. */
+export function isRequired(param: Param): boolean {
+  return param.default === undefined && param.optional !== true;
 }
 
 /** What a handler knows about the call it serves. */
@@ -34,7 +37,7 @@ export interface CallContext {
 
 export interface Method {
   readonly name: string;
-  readonly params: readonly ParamSpec[];
+  readonly params: readonly Param[];
   /** Returns the result; undefined or null is answered as `true` (vdsm's convention). */
   handler(args: Record<string, unknown>, ctx: CallContext): unknown;
 }

@@ -1,41 +1,84 @@
 /**
- * Binds a request's params (object or positional array) to a method's parameter schema:
- * defaults filled in, strings coerced where vdsm's bridge does, and the first bad parameter
- * named with the reason (-32602).
+ * Binds a request's params (object or positional array) to a method's declared parameters:
+ * defaults filled in, strings converted to numbers and booleans (vdsm's bridge does), and the first bad
+ * parameter named with the reason (-32602). The check is typebox's compiled validator, built once
+ * per method; conversion runs only for a call that fails it as given.
  */
+import { Kind, Type, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
 import { InvalidParamsError } from './errors.js';
-import type { Method, ParamSpec, ParamType } from './method-table.js';
+import { isRequired, type Method, type Param } from './method-table.js';
+import { expectation } from './schema-text.js';
+
+/** Kinds a string converts to; a number is never taken for a string, nor anything for an object. */
+const CONVERTED = new Set(['Integer', 'Number', 'Boolean']);
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
+/** The declared parameters as one object schema; unknown names pass, as in vdsm's non-strict mode. */
+function paramsSchema(params: readonly Param[]): TSchema {
+  const properties: Record<string, TSchema> = {};
+  for (const param of params) properties[param.name] = isRequired(param) ? param.schema : Type.Optional(param.schema);
+  return Type.Object(properties);
+}
+
+const checks = new WeakMap<readonly Param[], TypeCheck<TSchema>>();
+
+function checkOf(params: readonly Param[]): TypeCheck<TSchema> {
+  let check = checks.get(params);
+  if (check === undefined) {
+    check = TypeCompiler.Compile(paramsSchema(params));
+    checks.set(params, check);
+  }
+  return check;
+}
+
 export function bindParams(method: Method, params: unknown): Record<string, unknown> {
-  const specs = method.params;
+  const declared = method.params;
   let given: Record<string, unknown>;
   if (Array.isArray(params)) {
-    if (params.length > specs.length) {
-      throw new InvalidParamsError(method.name, `#${specs.length}`, `too many positional parameters: ${params.length} given, ${specs.length} accepted`);
+    if (params.length > declared.length) {
+      throw new InvalidParamsError(method.name, `#${declared.length}`, `too many positional parameters: ${params.length} given, ${declared.length} accepted`);
     }
     given = {};
-    for (let i = 0; i < params.length; i++) given[specs[i]!.name] = params[i];
+    for (let i = 0; i < params.length; i++) given[declared[i]!.name] = params[i];
   } else {
     given = (params as Record<string, unknown> | undefined) ?? EMPTY;
   }
-  if (specs.length === 0) return given === EMPTY ? {} : given;
+  if (declared.length === 0) return given === EMPTY ? {} : given;
 
-  // Unknown names pass through untouched, as in vdsm's non-strict mode.
   const args: Record<string, unknown> = given === EMPTY ? {} : { ...given };
-  for (const spec of specs) {
-    const raw = args[spec.name];
-    if (raw === undefined || (raw === null && spec.nullable)) {
-      if (spec.default !== undefined) args[spec.name] = copyDefault(spec.default);
-      else if (spec.required !== false && !spec.nullable) {
-        throw new InvalidParamsError(method.name, spec.name, 'required parameter is missing');
-      }
-      continue;
+  for (const param of declared) {
+    const value = args[param.name];
+    // null is "absent" for a parameter that may be absent (vdsm's schema marks many null-able).
+    if (value === undefined || (value === null && !isRequired(param))) {
+      if (param.default !== undefined) args[param.name] = copyDefault(param.default);
+      else delete args[param.name];
     }
-    args[spec.name] = check(method.name, spec, raw);
   }
-  return args;
+  const check = checkOf(declared);
+  // Through a plain boolean: Check is a type guard, and narrowing args by it serves nothing here.
+  const valid = (): boolean => check.Check(args);
+  if (valid()) return args;
+  for (const { name, schema } of declared) {
+    const value: unknown = args[name];
+    if (value !== undefined && CONVERTED.has(schema[Kind] as string)) args[name] = Value.Convert(schema, value);
+  }
+  if (valid()) return args;
+  throw invalid(method, check, args, given);
+}
+
+function invalid(method: Method, check: TypeCheck<TSchema>, args: Record<string, unknown>, given: Record<string, unknown>): InvalidParamsError {
+  const error = check.Errors(args).First()!;
+  const [name = '', ...inner] = error.path.split('/').slice(1);
+  if (error.type === ValueErrorType.ObjectRequiredProperty && inner.length === 0) {
+    return new InvalidParamsError(method.name, name, 'required parameter is missing');
+  }
+  const where = inner.length > 0 ? ` at ${inner.join('.')}` : '';
+  const raw = inner.length > 0 ? error.value : given[name];
+  return new InvalidParamsError(method.name, name, `expected ${expectation(error.schema)}${where}, got ${typeName(raw)}`);
 }
 
 function copyDefault(value: unknown): unknown {
@@ -44,66 +87,8 @@ function copyDefault(value: unknown): unknown {
   return value;
 }
 
-function check(method: string, spec: ParamSpec, raw: unknown): unknown {
-  const value = coerce(spec.type, raw);
-  if (value === undefined) {
-    throw new InvalidParamsError(method, spec.name, `expected ${describe(spec.type)}, got ${typeName(raw)}`);
-  }
-  if (spec.enum && !spec.enum.includes(value)) {
-    throw new InvalidParamsError(method, spec.name, `expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-/** The value as the type wants it, or undefined when it cannot be. */
-function coerce(type: ParamType, v: unknown): unknown {
-  switch (type) {
-    case 'any':
-      return v;
-    case 'string':
-      return typeof v === 'string' ? v : undefined;
-    case 'number':
-      if (typeof v === 'number' && Number.isFinite(v)) return v;
-      return typeof v === 'string' && /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : undefined;
-    case 'integer':
-    case 'uint': {
-      let n: number | undefined;
-      if (typeof v === 'number') n = v;
-      else if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) n = Number(v);
-      if (n === undefined || !Number.isSafeInteger(n)) return undefined;
-      return type === 'uint' && n < 0 ? undefined : n;
-    }
-    case 'boolean':
-      if (typeof v === 'boolean') return v;
-      if (typeof v === 'string') {
-        const s = v.trim().toLowerCase();
-        if (s === 'true') return true;
-        if (s === 'false') return false;
-      }
-      return undefined;
-    case 'object':
-      return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
-    case 'array':
-      return Array.isArray(v) ? v : undefined;
-  }
-}
-
-function describe(type: ParamType): string {
-  switch (type) {
-    case 'uint':
-      return 'a non-negative integer';
-    case 'integer':
-      return 'an integer';
-    case 'object':
-      return 'an object';
-    case 'array':
-      return 'an array';
-    default:
-      return `a ${type}`;
-  }
-}
-
 function typeName(v: unknown): string {
+  if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';

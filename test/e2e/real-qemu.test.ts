@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
+import { answerViolations, statusEventViolations } from '../helpers/contract.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const run = promisify(execFile);
@@ -222,6 +223,7 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
     const nic = (s['network'] as Record<string, Record<string, string>>)[A.tap]!;
     expect(nic).toMatchObject({ name: A.tap, macAddr: A.mac, speed: '1000' });
     expect(Number(nic['rx']) + Number(nic['tx'])).toBeGreaterThan(0);
+    expect(answerViolations('VM.getStats', [s])).toEqual([]);
     mark('A bulk stats');
   }, 40_000);
 
@@ -250,8 +252,22 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
     // oVirt agent: the heartbeat's free memory as memUsage (percent in use).
     expect(Number(s['memUsage'])).toBeGreaterThan(0);
     expect(Number(s['memUsage'])).toBeLessThan(100);
+    expect(answerViolations('VM.getStats', [s])).toEqual([]);
     mark('A guest data');
   }, 70_000);
+
+  it('answers every host verb the engine reads in the declared shapes, with the machine types and CPU models QEMU offers', async () => {
+    for (const verb of ['Host.getCapabilities', 'Host.getStats', 'Host.getAllVmStats', 'Host.getHardwareInfo', 'Host.hostdevListByCaps', 'Host.getJobs', 'Host.getVMList']) {
+      expect([verb, answerViolations(verb, await client!.call(verb))]).toEqual([verb, []]);
+    }
+    const caps = (await client!.call('Host.getCapabilities')) as { emulatedMachines: string[]; cpuFlags: string; packages2: Record<string, unknown> };
+    expect(caps.emulatedMachines).toEqual(expect.arrayContaining([expect.stringMatching(/^pc-(i440fx|q35)-/)]));
+    expect(caps.cpuFlags.split(',')).toEqual(expect.arrayContaining([expect.stringMatching(/^model_/)]));
+    expect(Object.keys(caps.packages2)).toEqual(expect.arrayContaining(['kernel', 'libvirt', 'qemu-kvm', 'vdsm']));
+    const statusEvents = events.filter((e) => e.method === `|virt|VM_status|${A.uuid}`);
+    expect(statusEvents.length).toBeGreaterThan(0);
+    expect(statusEvents.flatMap((e) => statusEventViolations(e.params))).toEqual([]);
+  }, 30_000);
 
   it('creates guest B (oVirt agent only) and shows the oVirt agent\'s IPs, interfaces and apps', async () => {
     await client!.call('VM.create', { vmParams: { xml: domainXml(env, B) } });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallError, JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { writeTestHost } from '../doubles/testhost.js';
+import { statusEventViolations } from '../helpers/contract.js';
 import { readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const FAST = {
@@ -143,6 +144,21 @@ describe('Host and VM API on the embedded default', () => {
     expect(list.map((v) => v.vmId)).not.toContain(NEW_UUID);
     const methods = events.slice(from).map((e) => e.method);
     expect(methods.every((m) => m === `|virt|VM_status|${NEW_UUID}` || m === '|host|resources|no_id')).toBe(true);
+    const statusEvents = events.slice(from).filter((e) => e.method.startsWith('|virt|VM_status|'));
+    expect(statusEvents.flatMap((e) => statusEventViolations(e.params))).toEqual([]);
+  });
+
+  it('creates a VM from _srcDomXML, dumps its domain XML, and resets it', async () => {
+    const uuid = '41111111-2222-3333-4444-555555555555';
+    await client.call('VM.create', { vmParams: { _srcDomXML: newDomainXml(uuid, 'from-src') } });
+    const dumped = (await client.call('Host.dumpxmls', { vmList: [uuid] })) as Record<string, string>;
+    expect(Object.keys(dumped)).toEqual([uuid]);
+    expect(dumped[uuid]).toContain(`<uuid>${uuid}</uuid>`);
+    expect(dumped[uuid]).toContain('<name>from-src</name>');
+    expect(await client.call('VM.reset', { vmID: uuid })).toBe(true);
+    await client.call('VM.destroy', { vmID: uuid });
+    const gone = await callError(client.call('VM.reset', { vmID: uuid }));
+    expect(gone.code).toBe(1);
   });
 
   it('resizes a running VM and counts it in the resource view', async () => {
@@ -158,7 +174,7 @@ describe('Host and VM API on the embedded default', () => {
 
   it('answers with vdsm\'s error codes and messages', async () => {
     const unknown = '99999999-9999-9999-9999-999999999999';
-    for (const method of ['VM.getStats', 'VM.destroy', 'VM.pause', 'VM.cont', 'VM.shutdown', 'VM.reboot']) {
+    for (const method of ['VM.getStats', 'VM.destroy', 'VM.pause', 'VM.cont', 'VM.shutdown', 'VM.reboot', 'VM.reset']) {
       const err = await callError(client.call(method, { vmID: unknown }));
       expect([method, err.code, err.message]).toEqual([method, 1, `Virtual machine does not exist: {'vmId': '${unknown}'}`]);
     }
@@ -169,7 +185,9 @@ describe('Host and VM API on the embedded default', () => {
     expect(badXml.code).toBe(9);
     expect(badXml.message).toMatch(/^Error creating the requested VM: \{'reason': 'malformed domain XML/);
     const noXml = await callError(client.call('VM.create', { vmParams: {} }));
-    expect([noXml.code, noXml.message]).toEqual([9, "Error creating the requested VM: {'reason': 'vmParams.xml, the libvirt domain XML, is required'}"]);
+    expect([noXml.code, noXml.message]).toEqual([9, "Error creating the requested VM: {'reason': 'vmParams.xml (or _srcDomXML), the libvirt domain XML, is required'}"]);
+    const dumpUnknown = await callError(client.call('Host.dumpxmls', { vmList: [unknown] }));
+    expect([dumpUnknown.code, dumpUnknown.message]).toEqual([1, `Virtual machine does not exist: {'vmId': '${unknown}'}`]);
     const rejected = await callError(client.call('VM.create', { vmParams: { xml: "<domain type='nonsense'><name>n</name></domain>" } }));
     expect(rejected.code).toBe(9);
     const notPaused = await callError(client.call('VM.cont', { vmID: '6695eb01-f6a4-8304-79aa-97f2502e193f' }));

@@ -4,6 +4,7 @@
  * restart, and never answer a request twice. Skipped when rabbitmq-server is not installed
  * (scripts/setup.sh installs it).
  */
+import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthReport } from '../../src/net/http/health.js';
 import type { Method } from '../../src/rpc/method-table.js';
@@ -15,7 +16,7 @@ import { RawClient, ping, sendFrame, sleep } from './front-harness.js';
 function methodsFor(name: string): Method[] {
   return [
     { name: 'Test.whoami', params: [], handler: () => name },
-    { name: 'Test.slow', params: [{ name: 'ms', type: 'integer' }], handler: async (a) => (await sleep(a['ms'] as number), name) },
+    { name: 'Test.slow', params: [{ name: 'ms', schema: Type.Integer() }], handler: async (a) => (await sleep(a['ms'] as number), name) },
   ];
 }
 

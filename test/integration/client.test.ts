@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contract } from '../../src/api/contract/index.js';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
 import { writeTestHost } from '../doubles/testhost.js';
+import { answerViolations } from '../helpers/contract.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const cliJs = join(repoRoot, 'dist', 'src', 'client', 'cli.js');
@@ -53,11 +55,12 @@ describe('hostvisor-client on the embedded default', () => {
   it('lists every method of the table with its parameters', async () => {
     const { code, stdout } = await cli(['--list-methods']);
     expect(code).toBe(0);
-    expect(stdout).toContain('Host.getVMList([fullStatus: boolean = false], [vmList: array = []], [onlyUUID: boolean = false])');
-    expect(stdout).toContain('VM.setNumberOfCpus(vmID: string, numberOfCpus: uint)');
+    expect(stdout).toContain('Host.getVMList([fullStatus: boolean = false], [vmList: string[] = []], [onlyUUID: boolean = false]) -> VmShortStatus[]');
+    expect(stdout).toContain('VM.setNumberOfCpus(vmID: string, numberOfCpus: uint, [cpusets: string[]]) -> VmCpusChanged');
+    expect(stdout.trim().split('\n')).toHaveLength(contract.size);
   });
 
-  it('calls every verb of the method table, typed values and a params file included', async () => {
+  it('calls every verb of the contract, typed values and a params file included; every answer conforms to its declaration', async () => {
     const listed = (await cli(['--list-methods'])).stdout.trim().split('\n').map((l) => l.slice(0, l.indexOf('(')));
     const dir = mkdtempSync(join(tmpdir(), 'hostvisor-cli-'));
     const paramsFile = join(dir, 'create.json');
@@ -76,6 +79,8 @@ describe('hostvisor-client on the embedded default', () => {
       ['Host.getHardwareInfo', []],
       ['Host.hostdevListByCaps', ['caps=["pci"]']],
       ['Host.getJobs', ['job_type=v2v']],
+      ['Host.dumpxmls', [`vmList=["${VM}"]`]],
+      ['Host.setMOMPolicyParameters', ['key_value_store={"balloonEnabled":false}']],
       ['Host.setLogLevel', ['level=INFO']],
       ['VM.create', ['-f', paramsFile]],
       ['VM.getStats', [`vmID=${NEW}`]],
@@ -84,6 +89,7 @@ describe('hostvisor-client on the embedded default', () => {
       ['VM.setNumberOfCpus', [`vmID=${NEW}`, 'numberOfCpus=1']],
       ['VM.setMemory', [`vmID=${NEW}`, 'memory=128']],
       ['VM.reboot', [`vmID=${NEW}`]],
+      ['VM.reset', [`vmID=${NEW}`]],
       ['VM.shutdown', [`vmID=${NEW}`]],
       ['VM.destroy', [`vmID=${NEW}`]],
     ];
@@ -100,7 +106,7 @@ describe('hostvisor-client on the embedded default', () => {
       const [namespace, verb] = method.split('.') as [string, string];
       const result = await call(namespace, verb, ...args);
       expect([method, result.code, result.stderr]).toEqual([method, 0, '']);
-      expect(() => JSON.parse(result.stdout)).not.toThrow();
+      expect([method, answerViolations(method, JSON.parse(result.stdout))]).toEqual([method, []]);
     }
     for (const [method, args] of needAgent) {
       const [namespace, verb] = method.split('.') as [string, string];

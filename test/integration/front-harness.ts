@@ -2,8 +2,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { pino } from 'pino';
-import { hostConnectivityMethods } from '../../src/api/host-connectivity.js';
-import { MethodRegistry } from '../../src/api/method-registry.js';
+import { connectivityTable } from '../../src/api/host-connectivity.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createFront, type Front } from '../../src/net/front.js';
@@ -37,7 +36,7 @@ export function frontConfig(flags: Record<string, string> = {}): Config {
 /** A front on the test config with Host.ping2, Host.confirmConnectivity and `methods`. */
 export async function startFront(flags: Record<string, string> = {}, methods: Method[] = []): Promise<Running> {
   const config = frontConfig(flags);
-  const table = new MethodRegistry().register(...hostConnectivityMethods, ...methods);
+  const table = connectivityTable().register(...methods);
   const front = createFront(config, table, { log: silent });
   await front.acceptor.start(new AbortController().signal);
   return { front, port: front.acceptor.port, stop: () => Promise.resolve(front.acceptor.stop()) };

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Method } from '../../src/rpc/method-table.js';
 import { body, json, ping, RawClient, sendFrame, sleep, startFront, type Running } from './front-harness.js';
@@ -8,7 +9,7 @@ const seenFlows: (string | undefined)[] = [];
 const methods: Method[] = [
   {
     name: 'Test.slow',
-    params: [{ name: 'ms', type: 'uint', default: 50 }],
+    params: [{ name: 'ms', schema: Type.Integer({ minimum: 0 }), default: 50 }],
     handler: async (a) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);

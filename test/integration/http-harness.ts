@@ -3,8 +3,7 @@
 import { execFile } from 'node:child_process';
 import * as net from 'node:net';
 import { Registry } from 'prom-client';
-import { hostConnectivityMethods } from '../../src/api/host-connectivity.js';
-import { MethodRegistry } from '../../src/api/method-registry.js';
+import { connectivityTable } from '../../src/api/host-connectivity.js';
 import { LegacyXmlRpc } from '../../src/api/xmlrpc-legacy.js';
 import { createFront, type Front } from '../../src/net/front.js';
 import type { HealthSnapshot } from '../../src/net/http/health.js';
@@ -29,7 +28,7 @@ export const healthySnapshot = (): HealthSnapshot => ({
 
 export async function startHttpFront(flags: Record<string, string> = {}, methods: Method[] = []): Promise<HttpRunning> {
   const config = frontConfig(flags);
-  const table = new MethodRegistry().register(...hostConnectivityMethods, ...methods);
+  const table = connectivityTable().register(...methods);
   const registry = new Registry();
   const health = { snapshot: healthySnapshot() };
   const ready = { value: true };

@@ -1,6 +1,7 @@
 /** WebSockets on the management port: STOMP (@stomp/stompjs with `ws` as its WebSocket) on the
  * same STOMP server as TCP, plain JSON-RPC with event push, and the limits: Origin allow-list,
  * message size (1009), subprotocols, ping keepalive. */
+import { Type } from '@sinclair/typebox';
 import { Client, type IMessage } from '@stomp/stompjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -9,7 +10,7 @@ import { RawClient, sendFrame, sleep } from './front-harness.js';
 import { startHttpFront, type HttpRunning } from './http-harness.js';
 
 const methods: Method[] = [
-  { name: 'Test.echo', params: [{ name: 'text', type: 'string' }], handler: (a) => a['text'] },
+  { name: 'Test.echo', params: [{ name: 'text', schema: Type.String() }], handler: (a) => a['text'] },
   { name: 'Test.slow', params: [], handler: () => sleep(20).then(() => 'slow') },
 ];
 

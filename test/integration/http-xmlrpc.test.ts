@@ -3,6 +3,7 @@
  * built on): legacy verbs and new-style names, results compared field by field; faults for
  * malformed calls; XML bombs refused without expansion.
  */
+import { Type } from '@sinclair/typebox';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ function stand(name: string, params: Method['params'], result: (a: Record<string
     },
   };
 }
-const vmID = { name: 'vmID', type: 'string' } as const;
+const vmID = { name: 'vmID', schema: Type.String() } as const;
 const known = (a: Record<string, unknown>): void => {
   if (a['vmID'] !== VM) throw new NoSuchVmError(String(a['vmID']));
 };
@@ -37,19 +38,19 @@ const known = (a: Record<string, unknown>): void => {
 const methods: Method[] = [
   stand('Host.getCapabilities', [], () => CAPS),
   stand('Host.getStats', [], () => STATS),
-  stand('Host.getVMList', [{ name: 'fullStatus', type: 'boolean', default: false }, { name: 'vmList', type: 'array', default: [] }, { name: 'onlyUUID', type: 'boolean', default: false }], () => [SHORT]),
-  stand('Host.getVMFullList', [{ name: 'vmList', type: 'array', default: [] }], () => [{ ...SHORT, vmName: 'vm1' }]),
+  stand('Host.getVMList', [{ name: 'fullStatus', schema: Type.Boolean(), default: false }, { name: 'vmList', schema: Type.Array(Type.Unknown()), default: [] }, { name: 'onlyUUID', schema: Type.Boolean(), default: false }], () => [SHORT]),
+  stand('Host.getVMFullList', [{ name: 'vmList', schema: Type.Array(Type.Unknown()), default: [] }], () => [{ ...SHORT, vmName: 'vm1' }]),
   stand('Host.getAllVmStats', [], () => [VMSTATS]),
   stand('Host.ping', [], () => true),
-  stand('Host.setLogLevel', [{ name: 'level', type: 'string', enum: ['DEBUG', 'INFO', 'WARNING', 'ERROR'] }, { name: 'name', type: 'string', default: '' }], () => true),
+  stand('Host.setLogLevel', [{ name: 'level', schema: Type.Union([Type.Literal('DEBUG'), Type.Literal('INFO'), Type.Literal('WARNING'), Type.Literal('ERROR')]) }, { name: 'name', schema: Type.String(), default: '' }], () => true),
   stand('VM.getStats', [vmID], (a) => (known(a), [VMSTATS])),
-  stand('VM.create', [vmID, { name: 'vmParams', type: 'object' }], (a) => ({ vmId: a['vmID'], status: 'WaitForLaunch', statusTime: '2151234567', xml: (a['vmParams'] as { xml: string }).xml })),
-  stand('VM.destroy', [vmID, { name: 'gracefulAttempts', type: 'uint', default: 1 }], (a) => (known(a), true)),
-  stand('VM.shutdown', [vmID, { name: 'delay', type: 'integer', nullable: true }, { name: 'message', type: 'string', nullable: true }, { name: 'reboot', type: 'boolean', default: false }, { name: 'timeout', type: 'integer', nullable: true }, { name: 'force', type: 'boolean', default: false }], (a) => (known(a), true)),
+  stand('VM.create', [vmID, { name: 'vmParams', schema: Type.Object({}) }], (a) => ({ vmId: a['vmID'], status: 'WaitForLaunch', statusTime: '2151234567', xml: (a['vmParams'] as { xml: string }).xml })),
+  stand('VM.destroy', [vmID, { name: 'gracefulAttempts', schema: Type.Integer({ minimum: 0 }), default: 1 }], (a) => (known(a), true)),
+  stand('VM.shutdown', [vmID, { name: 'delay', schema: Type.Integer(), optional: true }, { name: 'message', schema: Type.String(), optional: true }, { name: 'reboot', schema: Type.Boolean(), default: false }, { name: 'timeout', schema: Type.Integer(), optional: true }, { name: 'force', schema: Type.Boolean(), default: false }], (a) => (known(a), true)),
   stand('VM.pause', [vmID], (a) => (known(a), { vmList: {} })),
   stand('VM.cont', [vmID], (a) => (known(a), { vmList: {} })),
   stand('VM.getMigrationStatus', [vmID], () => ({ progress: 40 })),
-  stand('Test.echo', [{ name: 'value', type: 'any' }], (a) => a['value']),
+  stand('Test.echo', [{ name: 'value', schema: Type.Unknown() }], (a) => a['value']),
   stand('Test.boom', [], () => {
     throw new Error('kaboom');
   }),

@@ -4,6 +4,7 @@
  * answers every request id exactly once, and gives each kind of bad input its documented code:
  * -32700 not JSON, -32600 not a request, -32601 no such method, -32602 bad parameters.
  */
+import { Type } from '@sinclair/typebox';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonRpcEngine } from '../../src/rpc/engine.js';
@@ -12,14 +13,14 @@ import type { Method, MethodTable } from '../../src/rpc/method-table.js';
 
 const methods: Method[] = [
   { name: 'Host.ping2', params: [], handler: () => true },
-  { name: 'T.echo', params: [{ name: 'value', type: 'any' }], handler: (a) => a['value'] },
-  { name: 'T.add', params: [{ name: 'a', type: 'integer' }, { name: 'b', type: 'uint', default: 0 }], handler: (a) => (a['a'] as number) + (a['b'] as number) },
-  { name: 'T.flag', params: [{ name: 'on', type: 'boolean' }, { name: 'mode', type: 'string', enum: ['x', 'y'], default: 'x' }], handler: (a) => a },
-  { name: 'T.async', params: [{ name: 'ms', type: 'number', default: 0 }], handler: async () => 'later' },
+  { name: 'T.echo', params: [{ name: 'value', schema: Type.Unknown() }], handler: (a) => a['value'] },
+  { name: 'T.add', params: [{ name: 'a', schema: Type.Integer() }, { name: 'b', schema: Type.Integer({ minimum: 0 }), default: 0 }], handler: (a) => (a['a'] as number) + (a['b'] as number) },
+  { name: 'T.flag', params: [{ name: 'on', schema: Type.Boolean() }, { name: 'mode', schema: Type.Union([Type.Literal('x'), Type.Literal('y')]), default: 'x' }], handler: (a) => a },
+  { name: 'T.async', params: [{ name: 'ms', schema: Type.Number(), default: 0 }], handler: async () => 'later' },
   { name: 'T.throws', params: [], handler: () => { throw new Error('boom'); } },
   { name: 'T.rejects', params: [], handler: async () => { throw new VdsmError(1, 'Virtual machine does not exist', { vmId: 'x' }); } },
   { name: 'T.bigint', params: [], handler: () => 10n },
-  { name: 'T.obj', params: [{ name: 'o', type: 'object', required: false }, { name: 'l', type: 'array', required: false }], handler: () => ({ ok: 1 }) },
+  { name: 'T.obj', params: [{ name: 'o', schema: Type.Object({}), optional: true }, { name: 'l', schema: Type.Array(Type.Unknown()), optional: true }], handler: () => ({ ok: 1 }) },
 ];
 const table: MethodTable = { get: (n) => methods.find((m) => m.name === n) };
 const engine = new JsonRpcEngine(table);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../src/api/context.js';
-import { guestMethods, powerDown } from '../../src/api/guest.js';
+import { guestHandlers, powerDown } from '../../src/api/guest.js';
+import type { CallContext } from '../../src/rpc/method-table.js';
 import type { TaskSpec } from '../../src/concurrency/index.js';
 import { getLogger } from '../../src/log.js';
 import type { GuestAgentsView } from '../../src/virt/guest/guests.js';
@@ -26,7 +27,10 @@ function setup(options: { responsive: boolean; qemu?: boolean }) {
   return { ctx, guests, vm, sent, verbs };
 }
 
-const methodOf = (ctx: ApiContext, guests: GuestAgentsView, name: string) => guestMethods(ctx, guests).find((m) => m.name === name)!;
+const call = { method: 'test', flowId: undefined, peer: undefined, log: getLogger('test') } satisfies CallContext;
+const methodOf = (ctx: ApiContext, guests: GuestAgentsView, name: string) => ({
+  handler: (args: Record<string, unknown>) => guestHandlers(ctx, guests)[name]!(args, call),
+});
 
 describe('guest verbs', () => {
   it('send desktop commands; a non-responsive agent is nonresp', async () => {

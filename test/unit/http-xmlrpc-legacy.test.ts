@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MethodRegistry } from '../../src/api/method-registry.js';
@@ -25,14 +26,14 @@ function backend(methods: Method[], ready = true): LegacyXmlRpc {
 describe('legacy verb mapping', () => {
   it('names positional arguments, drops nils so defaults apply, and passes the flow id', async () => {
     seen.length = 0;
-    const b = backend([record('VM.shutdown', [{ name: 'vmID', type: 'string' }, { name: 'delay', type: 'integer', default: 30 }, { name: 'message', type: 'string', default: 'System going down' }, { name: 'reboot', type: 'boolean', default: false }])]);
+    const b = backend([record('VM.shutdown', [{ name: 'vmID', schema: Type.String() }, { name: 'delay', schema: Type.Integer(), default: 30 }, { name: 'message', schema: Type.String(), default: 'System going down' }, { name: 'reboot', schema: Type.Boolean(), default: false }])]);
     expect(await b.call('shutdown', ['vm-1', null, 'bye'], ctx)).toEqual({ status: { code: 0, message: 'Machine shutting down' } });
     expect(seen[0]).toEqual({ method: 'VM.shutdown', args: { vmID: 'vm-1', delay: 30, message: 'bye', reboot: false }, flowId: 'flow-1' });
   });
 
   it('struct verbs take the VM id from the struct (create, migrate, hotplug…)', async () => {
     seen.length = 0;
-    const b = backend([record('VM.migrate', [{ name: 'vmID', type: 'string' }, { name: 'params', type: 'object' }])]);
+    const b = backend([record('VM.migrate', [{ name: 'vmID', schema: Type.String() }, { name: 'params', schema: Type.Object({}) }])]);
     expect(await b.call('migrate', [{ vmId: 'vm-2', dst: 'h2:54321' }], ctx)).toEqual({ status: { code: 0, message: 'Migration in progress' } });
     expect(seen[0]!.args).toEqual({ vmID: 'vm-2', params: { vmId: 'vm-2', dst: 'h2:54321' } });
   });
@@ -52,7 +53,7 @@ describe('legacy verb mapping', () => {
 
   it('getHostJobs: an empty job type means any', async () => {
     seen.length = 0;
-    const b = backend([record('Host.getJobs', [{ name: 'job_type', type: 'string', nullable: true }, { name: 'job_ids', type: 'array', default: [] }], {})]);
+    const b = backend([record('Host.getJobs', [{ name: 'job_type', schema: Type.String(), optional: true }, { name: 'job_ids', schema: Type.Array(Type.Unknown()), default: [] }], {})]);
     expect(await b.call('getHostJobs', ['', []], ctx)).toEqual({ status: { code: 0, message: 'Done' }, jobs: {} });
     expect(seen[0]!.args['job_type']).toBeUndefined();
   });
@@ -82,7 +83,7 @@ describe('results and failures', () => {
 
   it('errors are statuses: vdsm codes, method not found, not ready, unexpected', async () => {
     const b = backend([
-      { name: 'VM.destroy', params: [{ name: 'vmID', type: 'string' }], handler: () => { throw new VdsmError(42, 'Virtual machine destroy error'); } },
+      { name: 'VM.destroy', params: [{ name: 'vmID', schema: Type.String() }], handler: () => { throw new VdsmError(42, 'Virtual machine destroy error'); } },
       { name: 'Host.getStats', params: [], handler: async () => { throw new TypeError('oops'); } },
     ]);
     expect(await b.call('destroy', ['v'], ctx)).toEqual({ status: { code: 42, message: 'Virtual machine destroy error' } });
@@ -100,7 +101,7 @@ describe('results and failures', () => {
 
   it('new-style names: a struct of parameter names is named params, anything else positional', async () => {
     seen.length = 0;
-    const b = backend([record('VM.setupThing', [{ name: 'vmID', type: 'string' }, { name: 'conf', type: 'object', default: {} }])]);
+    const b = backend([record('VM.setupThing', [{ name: 'vmID', schema: Type.String() }, { name: 'conf', schema: Type.Object({}), default: {} }])]);
     await b.call('VM.setupThing', [{ vmID: 'a', conf: { k: 1 } }], ctx);
     await b.call('VM.setupThing', ['b', { vmID: 'not-a-name-map', other: 1 }], ctx);
     expect(seen.map((s) => s.args)).toEqual([{ vmID: 'a', conf: { k: 1 } }, { vmID: 'b', conf: { vmID: 'not-a-name-map', other: 1 } }]);

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { RawJson } from '../../src/rpc/raw-json.js';
 import { describe, expect, it } from 'vitest';
 import { connectivityTable } from '../../src/api/host-connectivity.js';
@@ -9,13 +10,13 @@ import { pyRepr } from '../../src/rpc/pyrepr.js';
 import { captureLogger } from '../fixtures/concurrency.js';
 
 const testMethods: Method[] = [
-  { name: 'Test.echo', params: [{ name: 'text', type: 'string' }, { name: 'times', type: 'uint', default: 1 }], handler: (a) => String(a['text']).repeat(a['times'] as number) },
+  { name: 'Test.echo', params: [{ name: 'text', schema: Type.String() }, { name: 'times', schema: Type.Integer({ minimum: 0 }), default: 1 }], handler: (a) => String(a['text']).repeat(a['times'] as number) },
   { name: 'Test.none', params: [], handler: () => null },
-  { name: 'Test.async', params: [{ name: 'ms', type: 'integer', default: 5 }], handler: async (a) => new Promise((r) => setTimeout(() => r({ waited: a['ms'] }), a['ms'] as number)) },
-  { name: 'Test.noVm', params: [{ name: 'vmID', type: 'string' }], handler: (a) => { throw new NoSuchVmError(a['vmID'] as string); } },
+  { name: 'Test.async', params: [{ name: 'ms', schema: Type.Integer(), default: 5 }], handler: async (a) => new Promise((r) => setTimeout(() => r({ waited: a['ms'] }), a['ms'] as number)) },
+  { name: 'Test.noVm', params: [{ name: 'vmID', schema: Type.String() }], handler: (a) => { throw new NoSuchVmError(a['vmID'] as string); } },
   { name: 'Test.boom', params: [], handler: () => { throw new Error("it's broken"); } },
   { name: 'Test.rejects', params: [], handler: async () => { throw new GeneralException('boom'); } },
-  { name: 'Test.flags', params: [{ name: 'force', type: 'boolean', default: false }, { name: 'level', type: 'string', enum: ['DEBUG', 'INFO'] , required: false }], handler: (a) => a },
+  { name: 'Test.flags', params: [{ name: 'force', schema: Type.Boolean(), default: false }, { name: 'level', schema: Type.Union([Type.Literal('DEBUG'), Type.Literal('INFO')]), optional: true }], handler: (a) => a },
   { name: 'Test.log', params: [], handler: (_a, ctx) => { ctx.log.info('inside'); return ctx.flowId; } },
   { name: 'Test.raw', params: [], handler: async () => new RawJson(['[', '{"a":1}', ',', '"é"', ']']) },
 ];

@@ -4,12 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { repoRoot } from '../../src/paths.js';
 import { configTable, readmeTable } from '../../scripts/config-table.js';
+import { apiDoc, apiDocFile } from '../../scripts/api-doc.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
 describe('README', () => {
   it('documents every config key as the schema defines it (npm run readme:config)', () => {
     expect(readmeTable(readme)).toBe(configTable());
+  });
+
+  it('keeps docs/api.md as the contract declares the verbs (npm run docs:api)', () => {
+    expect(readFileSync(apiDocFile, 'utf8')).toBe(apiDoc());
   });
 
   it('gives exactly two newcomer commands, the set-up+run and the test command CI runs', () => {

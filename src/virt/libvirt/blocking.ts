@@ -110,6 +110,10 @@ export class LibvirtCalls {
   reboot(uuid: string, flags = 0): void {
     native.reboot(this.handle, uuid, flags);
   }
+  /** A hard reset, as the reset button: the guest is not asked. */
+  reset(uuid: string): void {
+    native.reset(this.handle, uuid, 0);
+  }
   suspend(uuid: string): void {
     native.suspend(this.handle, uuid);
   }
@@ -210,9 +214,17 @@ export class LibvirtCalls {
   nodeDevices(flags = 0): NodeDeviceXml[] {
     return native.nodeDevices(this.handle, flags);
   }
-  /** The host's SMBIOS tables as libvirt reads them (virConnectGetSysinfo). */
-  sysinfo(): string {
-    return native.sysinfo(this.handle);
+  /**
+   * The host's SMBIOS tables as libvirt reads them (virConnectGetSysinfo). Null when the host has
+   * none (virtual machines without SMBIOS, some arm boards) or the driver cannot read them.
+   */
+  sysinfo(): string | null {
+    try {
+      return native.sysinfo(this.handle);
+    } catch (err) {
+      if (isLibvirtError(err, ErrorCode.NO_SUPPORT) || isLibvirtError(err, ErrorCode.CONFIG_UNSUPPORTED)) return null;
+      throw err;
+    }
   }
 }
 

@@ -73,6 +73,7 @@ export interface NativeAddon {
   destroy(c: C, uuid: string, flags: number): void;
   shutdown(c: C, uuid: string, flags: number): void;
   reboot(c: C, uuid: string, flags: number): void;
+  reset(c: C, uuid: string, flags: number): void;
   suspend(c: C, uuid: string): void;
   resume(c: C, uuid: string): void;
   undefine(c: C, uuid: string, flags: number): void;

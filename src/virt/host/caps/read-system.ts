@@ -125,7 +125,7 @@ export function readPackages(files: HostFiles, options: { libvirtVersion?: numbe
  * (libvirtd reads the tables as root, so it has the serial and UUID the files keep from us).
  * What neither gives stays absent for the privileged helper to fill.
  */
-export function readHardwareInfo(files: HostFiles, sysinfoXml?: string): HardwareInfo {
+export function readHardwareInfo(files: HostFiles, sysinfoXml?: string | null): HardwareInfo {
   const fromDmi: HardwareInfo = {};
   for (const [property, file] of Object.entries(DMI_FILES) as Array<[keyof HardwareInfo, string]>) {
     const value = files.readFile(`/sys/class/dmi/id/${file}`)?.trim();

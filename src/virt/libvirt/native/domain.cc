@@ -27,6 +27,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) { return RunVerb(info, virDoma
 Napi::Value Destroy(const Napi::CallbackInfo& info) { return RunVerb(info, virDomainDestroyFlags, "virDomainDestroyFlags"); }
 Napi::Value Shutdown(const Napi::CallbackInfo& info) { return RunVerb(info, virDomainShutdownFlags, "virDomainShutdownFlags"); }
 Napi::Value Reboot(const Napi::CallbackInfo& info) { return RunVerb(info, virDomainReboot, "virDomainReboot"); }
+Napi::Value Reset(const Napi::CallbackInfo& info) { return RunVerb(info, virDomainReset, "virDomainReset"); }
 Napi::Value SuspendDomain(const Napi::CallbackInfo& info) { return RunVerb(info, Suspend, "virDomainSuspend"); }
 Napi::Value ResumeDomain(const Napi::CallbackInfo& info) { return RunVerb(info, Resume, "virDomainResume"); }
 Napi::Value Undefine(const Napi::CallbackInfo& info) { return RunVerb(info, virDomainUndefineFlags, "virDomainUndefineFlags"); }
@@ -189,6 +190,7 @@ void ExportDomain(Napi::Env env, Napi::Object exports) {
   Export<Destroy>(env, exports, "destroy");
   Export<Shutdown>(env, exports, "shutdown");
   Export<Reboot>(env, exports, "reboot");
+  Export<Reset>(env, exports, "reset");
   Export<SuspendDomain>(env, exports, "suspend");
   Export<ResumeDomain>(env, exports, "resume");
   Export<Undefine>(env, exports, "undefine");

@@ -1,0 +1,59 @@
+/** The VM.* verbs we serve. */
+import { Type } from '@sinclair/typebox';
+import type { Param } from '../../rpc/method-table.js';
+import { verb } from './declaration.js';
+import { bool, int, list, record, str, uint } from './vdsm-types.js';
+import { VmCreated, VmListChanged, VmShortStatus, VmStats } from './vm-types.js';
+
+const vmID: Param = { name: 'vmID', schema: str() };
+const Done = Type.Literal(true);
+
+/** VM.create's vmParams: the domain XML as `xml`, or as `_srcDomXML` (vdsm's older name). */
+const VmParameters = Type.Object({ xml: Type.Optional(str()), _srcDomXML: Type.Optional(str()) }, { $id: 'VmParameters' });
+
+export const vmVerbs = [
+  verb(
+    'VM.create',
+    'Creates and starts a VM from its libvirt domain XML; its <uuid> is the VM id (vmID when it has none).',
+    [
+      { name: 'vmID', schema: str(), optional: true },
+      { name: 'vmParams', schema: VmParameters },
+    ],
+    VmCreated,
+  ),
+  verb('VM.destroy', 'Powers the VM off at once and forgets it.', [vmID, { name: 'gracefulAttempts', schema: uint(), default: 1 }], Done),
+  verb(
+    'VM.shutdown',
+    "Asks the guest to power down (or reboot): its agents first, then ACPI, then, with force, power off.",
+    [
+      vmID,
+      { name: 'delay', schema: int(), optional: true },
+      { name: 'message', schema: str(), optional: true },
+      { name: 'reboot', schema: bool(), default: false },
+      { name: 'timeout', schema: int(), optional: true },
+      { name: 'force', schema: bool(), default: false },
+    ],
+    Done,
+  ),
+  verb('VM.reboot', 'Asks the guest to reboot.', [vmID], Done),
+  verb('VM.reset', 'Resets the VM as its reset button would, without asking the guest.', [vmID], Done),
+  verb('VM.pause', 'Pauses the VM.', [vmID], VmListChanged),
+  verb('VM.cont', 'Resumes a paused VM.', [vmID], VmListChanged),
+  verb('VM.getStats', "The VM's statistics, as a list of one.", [vmID], list(VmStats)),
+  verb(
+    'VM.setNumberOfCpus',
+    'Sets the number of online vCPUs of a running VM.',
+    [vmID, { name: 'numberOfCpus', schema: uint() }, { name: 'cpusets', schema: list(str()), optional: true }],
+    record('VmCpusChanged', { vmList: VmShortStatus }),
+  ),
+  verb('VM.setMemory', "Sets a running VM's memory in MiB (the balloon's target; ours, not a vdsm verb).", [vmID, { name: 'memory', schema: uint() }], Done),
+  verb('VM.desktopLock', "Locks the guest's desktop, through its agent.", [vmID], Done),
+  verb('VM.desktopLogoff', 'Logs the desktop user off, through the guest agent.', [vmID, { name: 'force', schema: bool(), default: false }], Done),
+  verb(
+    'VM.desktopLogin',
+    'Logs a user in to the guest desktop, through the guest agent.',
+    [vmID, { name: 'domain', schema: str() }, { name: 'username', schema: str() }, { name: 'password', schema: str() }],
+    Done,
+  ),
+  verb('VM.desktopSendHcCommand', 'Sends a command to the guest agent.', [vmID, { name: 'message', schema: str() }], Done),
+];
