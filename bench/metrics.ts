@@ -116,6 +116,7 @@ function buildHost(): { vms: Vm[]; cache: StatsCache<VmSample> } {
       },
       timeOffset: '0',
       devicesHash: '',
+      destroyOnReboot: false,
     });
     cache.add(uuid);
   }

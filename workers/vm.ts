@@ -9,15 +9,17 @@ import { parseDomainXml } from '../src/virt/domain-xml.js';
 import { connectionFor } from '../src/virt/libvirt/blocking.js';
 import { DomainState } from '../src/virt/libvirt/constants.js';
 import { LibvirtError } from '../src/virt/libvirt/errors.js';
+import { qemuProcesses, runsQemuProcesses } from '../src/virt/qemu-processes.js';
 
 /** Every domain on the host with its state and devices; one that vanishes meanwhile is skipped. */
 export function discover(task: { uri: string }): DiscoveredDomain[] {
   const conn = connectionFor(task.uri);
+  const pids = runsQemuProcesses(task.uri) ? qemuProcesses() : new Map<string, number>();
   const out: DiscoveredDomain[] = [];
   for (const { uuid } of conn.listDomains()) {
     try {
       const description = parseDomainXml(conn.xmlDesc(uuid));
-      out.push({ ...description, uuid, state: conn.state(uuid).state, persistent: conn.isPersistent(uuid) });
+      out.push({ ...description, uuid, state: conn.state(uuid).state, persistent: conn.isPersistent(uuid), pid: pids.get(uuid) ?? 0 });
     } catch (err) {
       if (!(err instanceof LibvirtError)) throw err;
     }
@@ -47,7 +49,8 @@ export function create(task: { uri: string; xml: string }): CreateOutcome {
     return { ok: false, stage: 'start', error: err.toData() };
   }
   const description = parseDomainXml(conn.xmlDesc(uuid));
-  return { ok: true, domain: { ...description, uuid, state: DomainState.RUNNING, persistent: true } };
+  const pid = runsQemuProcesses(task.uri) ? (qemuProcesses().get(uuid) ?? 0) : 0;
+  return { ok: true, domain: { ...description, uuid, state: DomainState.RUNNING, persistent: true, pid } };
 }
 
 /** Destroys a running domain (if it runs) and removes its definition. */

@@ -12,6 +12,7 @@ const BASE: Record<number, string> = {
   [VdsmCode.createErr]: 'Error creating the requested VM',
   [VdsmCode.destroyErr]: 'Virtual machine destroy error',
   [VdsmCode.unexpected]: 'Unexpected exception',
+  [VdsmCode.updateVmPolicyErr]: 'Failed to update VM SLA policy',
   [VdsmCode.resetErr]: 'Failed to reset VM.',
   [VdsmCode.GeneralException]: 'General Exception',
 };

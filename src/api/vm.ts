@@ -5,6 +5,9 @@
  */
 import { VdsmCode, VdsmError, NoSuchVmError } from '../rpc/errors.js';
 import { DomainXmlError, parseDomainXml } from '../virt/domain-xml.js';
+import { Affect } from '../virt/libvirt/constants.js';
+import { vcpuBandwidth } from '../virt/vcpu-limit.js';
+import { METADATA_NAMESPACE, METADATA_PREFIX, metadataXml } from '../virt/vm-metadata.js';
 import { ExitCode, ExitReason, exitInfo, type Vm } from '../virt/vm.js';
 import type { ApiContext } from './context.js';
 import { powerDown } from './guest.js';
@@ -107,6 +110,27 @@ async function shutdown(ctx: ApiContext, args: Record<string, unknown>): Promise
   return true;
 }
 
+function policyError(reason: string, vmId: string): VdsmError {
+  return new VdsmError(VdsmCode.updateVmPolicyErr, 'Failed to update VM SLA policy', { vmId, reason });
+}
+
+/** Everything is checked before anything is applied: a refused policy changes nothing. */
+async function updateVmPolicy(ctx: ApiContext, args: Record<string, unknown>): Promise<true> {
+  const vm = runningVmOf(ctx, args);
+  const policy = args['params'] as { vcpuLimit?: number | string; ioTune?: unknown[] };
+  if (policy.vcpuLimit === undefined && policy.ioTune === undefined) {
+    throw new VdsmError(VdsmCode.MissParam, 'Missing required parameter', { reason: 'updateVmPolicy got an empty policy' });
+  }
+  if ((policy.ioTune?.length ?? 0) > 0) throw policyError('I/O limits apply to disks of storage domains, which this host does not manage', vm.id);
+  if (policy.vcpuLimit === undefined) return true;
+  const hostCpus = Number(ctx.capabilities.facts?.cpuThreads ?? 0);
+  if (!(hostCpus > 0)) throw policyError("the host's CPUs are not known yet", vm.id);
+  const bandwidth = vcpuBandwidth(Number(policy.vcpuLimit), hostCpus, vm.vcpus);
+  await libvirtVerb(ctx, 'setVcpuBandwidth', [vm.id, bandwidth.quota, bandwidth.period, Affect.LIVE], vm.id, VdsmCode.updateVmPolicyErr);
+  vm.vcpuBandwidth = bandwidth;
+  return true;
+}
+
 export function vmHandlers(ctx: ApiContext): Handlers {
   return {
     'VM.create': (args) => create(ctx, args),
@@ -122,6 +146,15 @@ export function vmHandlers(ctx: ApiContext): Handlers {
       await libvirtVerb(ctx, 'reset', [vm.id], vm.id, VdsmCode.resetErr);
       return true;
     },
+    'VM.setDestroyOnReboot': async (args) => {
+      const vm = runningVmOf(ctx, args);
+      // Kept in the domain first, so a daemon restart cannot lose the mark the engine relies on.
+      const xml = metadataXml({ destroyOnReboot: true });
+      await libvirtVerb(ctx, 'setMetadata', [vm.id, xml, METADATA_PREFIX, METADATA_NAMESPACE, Affect.LIVE], vm.id);
+      vm.destroyOnReboot = true;
+      return true;
+    },
+    'VM.updateVmPolicy': (args) => updateVmPolicy(ctx, args),
     'VM.pause': async (args) => {
       const vm = runningVmOf(ctx, args);
       await libvirtVerb(ctx, 'suspend', [vm.id], vm.id);

@@ -12,13 +12,14 @@
  *   on as soon as the executor gives up on the task, if the operation dispatches with discard.
  *   A body that awaits something else that never settles still stops an exclusive operation.
  * - ResourceExhausted: "could not run ..., executor queue full", plus a throttled "executor state"
- *   dump (1st, 11th, ... occurrence); the schedule goes on. Other errors: "... operation failed".
+ *   dump (1st, 11th, ... occurrence); the schedule goes on. An executor stopped after the operation
+ *   (the daemon stopping): debug only. Other errors: "... operation failed".
  * - stop() cancels the next run only; work already dispatched still runs (and completes).
  * Timing is relative to when a run begins or ends, as vdsm: no catch-up, drift allowed.
  */
 import { getLogger, type Logger } from '../log.js';
 import type { TaskDispatcher } from './dispatcher.js';
-import { AlreadyStarted, InvalidValue, ResourceExhausted, TaskTimeout } from './errors.js';
+import { AlreadyStarted, InvalidValue, NotRunning, ResourceExhausted, TaskTimeout } from './errors.js';
 import type { ScheduledCall, Scheduler } from './scheduler.js';
 import type { DispatchOptions, TaskSpec } from './task.js';
 import { ThrottledLog } from '../log-throttle.js';
@@ -165,6 +166,9 @@ export class Operation {
       this.log.warn('could not run %s, executor queue full', this.name);
       const state = this.executor === undefined ? error.toString() : String(this.executor);
       this.throttled.warning(this.name, 'executor state: %s', state);
+    } else if (error instanceof NotRunning && !this.isRunning) {
+      // Stopped, then its executor stopped under the last run: the daemon is stopping.
+      this.log.debug('%s operation ended with its executor', this.name);
     } else if (error instanceof TaskTimeout) {
       // The executor already logged the discard.
       this.counts.timedOut++;

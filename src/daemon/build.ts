@@ -19,7 +19,10 @@ import type { Config } from '../config/schema.js';
 import { Lifecycle, type Part } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { createMetrics } from '../metrics/index.js';
+import { libvirtTasks } from '../tasks/libvirt.js';
+import { destroyOnReboot } from '../virt/destroy-on-reboot.js';
 import { Hypervisor } from '../virt/hypervisor.js';
+import { unwrap } from '../virt/libvirt/outcome.js';
 import type { CycleReport } from '../virt/sampling/vm-sampler.js';
 import { buildExecutors } from './executors.js';
 import { buildServing } from './front.js';
@@ -56,6 +59,14 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     log,
   });
   const guests = buildGuests(settings.guests, vms.registry, qga, scheduler);
+  destroyOnReboot({
+    vm: (id) => vms.registry.get(id),
+    onReboot: (listener) => hypervisor.on('reboot', listener),
+    destroy: async (vmId) => {
+      unwrap(await libvirtTasks.verb(rpc, { uri: settings.uri, verb: 'destroy', args: [vmId] }));
+    },
+    log,
+  });
   // A libvirtd restart can come with a new QEMU or new CPU models.
   hypervisor.on('connection-reopened', () => sampling.refreshCapabilities());
 

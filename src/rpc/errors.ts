@@ -32,6 +32,7 @@ export const VdsmCode = {
   noimpl: 44,
   migCancelErr: 47,
   migInProgress: 51,
+  updateVmPolicyErr: 63,
   NoSuchJob: 66,
   resetErr: 90,
   InvalidParameter: 91,

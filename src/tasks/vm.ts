@@ -10,6 +10,8 @@ export interface DiscoveredDomain extends DomainDescription {
   /** virDomainState */
   state: number;
   persistent: boolean;
+  /** QEMU's process id; 0 when unknown (not running, or a driver without processes). */
+  pid: number;
 }
 
 export type CreateOutcome = { ok: true; domain: DiscoveredDomain } | { ok: false; stage: 'define' | 'start'; error: LibvirtErrorData };

@@ -1,11 +1,12 @@
 /**
  * What hostvisor reads from a libvirt domain XML: identity, size, its clock's offset, the devices
  * sampling, the guest agents and the consoles need (disk targets, NICs, unix channels, graphics),
- * and a digest of its devices section. Pure, so workers and the main thread can both use it.
- * Parsed with saxes: the XML comes from libvirt, but VM.create hands us the client's.
+ * a digest of its devices section, its vCPU bandwidth and our metadata. Pure, so workers and the
+ * main thread can both use it. Parsed with saxes: the XML comes from libvirt, but VM.create hands us the client's.
  */
 import { createHash } from 'node:crypto';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { METADATA_ELEMENT, METADATA_NAMESPACE, METADATA_PREFIX } from './vm-metadata.js';
 
 export interface DiskDevice {
   /** Target dev, e.g. `vda`: the name block stats and vdsm's `disks` use. */
@@ -56,6 +57,18 @@ export interface DomainDescription {
   /** A digest of the `<devices>` section, as decimal digits: it changes when a device does, which
    * tells the engine to fetch the XML again. '' without a devices section. */
   devicesHash: string;
+  /**
+   * Our metadata's mark (VM.setDestroyOnReboot). Not `<on_reboot>destroy`: libvirt powers such a
+   * domain off itself, and reports the reboot as a shutdown.
+   */
+  destroyOnReboot: boolean;
+  /** The CFS bandwidth of each vCPU in µs (`<cputune>` quota and period), when it is limited. */
+  vcpuBandwidth?: VcpuBandwidth;
+}
+
+export interface VcpuBandwidth {
+  quota: number;
+  period: number;
 }
 
 export class DomainXmlError extends Error {
@@ -70,7 +83,7 @@ type Attributes = Record<string, string>;
 
 /** The description being read from the parser's events; `path` is the open elements joined by '/'. */
 class DomainReader {
-  readonly out: DomainDescription = { uuid: '', name: '', vcpus: 1, memoryKiB: 0, devices: { disks: [], nics: [], channels: [], graphics: [] }, timeOffset: '0', devicesHash: '' };
+  readonly out: DomainDescription = { uuid: '', name: '', vcpus: 1, memoryKiB: 0, devices: { disks: [], nics: [], channels: [], graphics: [] }, timeOffset: '0', devicesHash: '', destroyOnReboot: false };
   private readonly path: string[] = [];
   private text = '';
   private memoryUnit = 'kib';
@@ -87,6 +100,9 @@ class DomainReader {
     if (where.startsWith('domain/devices/')) this.openDevice(where.slice('domain/devices/'.length), a);
     else if (where === 'domain/memory') this.memoryUnit = (a['unit'] ?? 'KiB').toLowerCase();
     else if (where === 'domain/clock' && a['adjustment'] !== undefined && /^-?\d+$/.test(a['adjustment'])) this.out.timeOffset = a['adjustment'];
+    else if (where === `domain/metadata/${METADATA_ELEMENT}` && a[`xmlns:${METADATA_PREFIX}`] === METADATA_NAMESPACE) {
+      if (a['destroyOnReboot'] === 'true') this.out.destroyOnReboot = true;
+    }
   }
 
   private openDevice(where: string, a: Attributes): void {
@@ -152,6 +168,14 @@ class DomainReader {
       case 'domain/memory':
         out.memoryKiB = Math.round(Number(text) * (KIB[this.memoryUnit] ?? 1));
         return;
+      case 'domain/cputune/quota':
+      case 'domain/cputune/period': {
+        const value = Number(text);
+        if (!Number.isInteger(value)) return;
+        out.vcpuBandwidth ??= { quota: -1, period: 0 };
+        out.vcpuBandwidth[where === 'domain/cputune/quota' ? 'quota' : 'period'] = value;
+        return;
+      }
       case 'domain/devices/disk':
         if (this.disk?.name) out.devices.disks.push(this.disk);
         this.disk = undefined;
@@ -199,5 +223,7 @@ export function parseDomainXml(xml: string): DomainDescription {
   const out = reader.out;
   if (out.name === '') throw new DomainXmlError('domain XML has no <name>');
   out.devicesHash = devicesHash(xml);
+  // A period alone (libvirt writes one without a quota) limits nothing.
+  if (out.vcpuBandwidth !== undefined && (out.vcpuBandwidth.quota <= 0 || out.vcpuBandwidth.period <= 0)) delete out.vcpuBandwidth;
   return out;
 }

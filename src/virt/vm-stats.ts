@@ -24,7 +24,7 @@ import type { Vm } from './vm.js';
 /** What vmStats reads of a VM. */
 export type StatsVm = Pick<
   Vm,
-  'id' | 'name' | 'status' | 'statusTime' | 'exit' | 'pauseCode' | 'devices' | 'vcpus' | 'memoryKiB' | 'guest' | 'monitorable' | 'elapsedSeconds' | 'timeOffset' | 'devicesHash'
+  'id' | 'name' | 'status' | 'statusTime' | 'exit' | 'pauseCode' | 'devices' | 'vcpus' | 'memoryKiB' | 'guest' | 'monitorable' | 'elapsedSeconds' | 'timeOffset' | 'devicesHash' | 'pid' | 'vcpuBandwidth'
 >;
 
 /** StatsCache.get's answer. */
@@ -122,8 +122,8 @@ export function vmStats(vm: StatsVm, entry: VmStatsEntry, options: VmStatsOption
     timeOffset: vm.timeOffset,
     // The console client's address comes with graphics events, which are not followed yet.
     clientIp: '',
-    // QEMU's process id is not read yet: 0 says unknown.
-    pid: '0',
+    // '0' while QEMU's process is not known (a driver without processes: libvirt's test driver).
+    pid: String(vm.pid),
     cpuUser: '0.00',
     cpuSys: '0.00',
     cpuActual: false,
@@ -132,6 +132,11 @@ export function vmStats(vm: StatsVm, entry: VmStatsEntry, options: VmStatsOption
     ...displayStats(vm),
   };
   if (vm.devicesHash !== '') out['hash'] = vm.devicesHash;
+  if (vm.vcpuBandwidth !== undefined) {
+    // vdsm's types: the quota as a string, the period as a number.
+    out['vcpuQuota'] = String(vm.vcpuBandwidth.quota);
+    out['vcpuPeriod'] = vm.vcpuBandwidth.period;
+  }
   const sample = entry.sample;
   if (sample !== undefined) addSampledStats(out, vm, sample);
   else if (vm.vcpus > 0) out['vcpuCount'] = String(vm.vcpus);

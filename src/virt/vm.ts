@@ -7,7 +7,7 @@
  * guest-agent timeout passes: a VM without an agent must not stay "Powering up" for ever.
  * Every change of status is handed to the `onStatus` callback with vdsm's StatusDetails.
  */
-import type { DomainDescription, VmDevices } from './domain-xml.js';
+import type { DomainDescription, VcpuBandwidth, VmDevices } from './domain-xml.js';
 import type { LifecycleEvent } from './libvirt/events.js';
 
 export type VmStatus =
@@ -37,6 +37,7 @@ export const ExitReason = {
   LIBVIRT_DOMAIN_MISSING: 9,
   DESTROYED_ON_STARTUP: 10,
   HOST_SHUTDOWN: 11,
+  DESTROYED_ON_REBOOT: 13,
 } as const;
 export type ExitReasonCode = (typeof ExitReason)[keyof typeof ExitReason];
 
@@ -53,6 +54,7 @@ const EXIT_MESSAGES: Record<ExitReasonCode, string> = {
   9: 'Failed to find the libvirt domain',
   10: 'VM destroyed during the startup',
   11: 'VM has been terminated on the host',
+  13: 'Down as a part of the reboot process',
 };
 
 export const ExitCode = { NORMAL: 0, ERROR: 1 } as const;
@@ -77,7 +79,7 @@ export interface StatusDetails {
 export type StatusListener = (vm: Vm, details: StatusDetails, previous: VmStatus) => void;
 
 /** The API action in flight that explains the next lifecycle event. */
-type Requested = 'destroy' | 'shutdown' | undefined;
+type Requested = 'destroy' | 'shutdown' | 'destroy-on-reboot' | undefined;
 
 export class Vm {
   status: VmStatus;
@@ -97,6 +99,12 @@ export class Vm {
   /** The guest clock's offset from UTC in seconds, and the digest of the devices (domain-xml.ts). */
   timeOffset = '0';
   devicesHash = '';
+  /** A guest reboot ends this run (VM.setDestroyOnReboot). */
+  destroyOnReboot = false;
+  /** Each vCPU's CFS bandwidth when limited (VM.updateVmPolicy's vcpuLimit). */
+  vcpuBandwidth: VcpuBandwidth | undefined;
+  /** QEMU's process id; 0 while unknown. */
+  pid = 0;
   /** A power-down chain is trying its methods after the first one (power-down.ts). */
   powerDownRunning = false;
   private requested: Requested;
@@ -113,13 +121,16 @@ export class Vm {
     if (status !== 'Down' && status !== 'WaitForLaunch') this.startedAt = clock.monotonic();
   }
 
-  describe(domain: DomainDescription): void {
+  describe(domain: DomainDescription & { pid?: number }): void {
     this.name = domain.name;
     this.devices = domain.devices;
     this.vcpus = domain.vcpus;
     this.memoryKiB = domain.memoryKiB;
     this.timeOffset = domain.timeOffset;
     this.devicesHash = domain.devicesHash;
+    this.destroyOnReboot = domain.destroyOnReboot;
+    this.vcpuBandwidth = domain.vcpuBandwidth;
+    if (domain.pid !== undefined) this.pid = domain.pid;
   }
 
   /** Running in the sense that matters for sampling: QEMU exists. */
@@ -150,6 +161,10 @@ export class Vm {
     if (status === 'Down') {
       this.startedAt = undefined;
       this.guestResponsive = false;
+      // What belonged to this run of QEMU (live settings, the process) ends with it.
+      this.pid = 0;
+      this.destroyOnReboot = false;
+      this.vcpuBandwidth = undefined;
     } else {
       this.exit = undefined;
     }
@@ -228,6 +243,7 @@ function exitFor(detail: string, requested: Requested): ExitInfo {
     case 'Shutdown':
       return exitInfo(ExitCode.NORMAL, requested ? ExitReason.ADMIN_SHUTDOWN : ExitReason.USER_SHUTDOWN);
     case 'Destroyed':
+      if (requested === 'destroy-on-reboot') return exitInfo(ExitCode.NORMAL, ExitReason.DESTROYED_ON_REBOOT);
       return requested
         ? exitInfo(ExitCode.NORMAL, ExitReason.ADMIN_SHUTDOWN)
         : exitInfo(ExitCode.ERROR, ExitReason.LOST_QEMU_CONNECTION);

@@ -62,7 +62,7 @@ function domainXml(env: E2eEnv, g: Guest): string {
   </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
+  <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
     <emulator>${env.emulator}</emulator>
@@ -293,7 +293,24 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
     mark('A locked');
   }, 45_000);
 
+  it("reports QEMU's pid, limits guest A's CPU through libvirt, and marks guest B destroy-on-reboot", async () => {
+    for (const g of [A, B]) {
+      const pid = Number((await stats(g))['pid']);
+      expect(pid).toBeGreaterThan(0);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(g.uuid);
+    }
+    const hostCpus = Number(((await client!.call('Host.getCapabilities')) as { cpuThreads: string }).cpuThreads);
+    expect(await client!.call('VM.updateVmPolicy', { vmID: A.uuid, params: { vcpuLimit: '50' } })).toBe(true);
+    // Guest A has one vCPU: half of the host's CPU time, every 100 ms.
+    const quota = 50_000 * hostCpus;
+    expect(await stats(A)).toMatchObject({ vcpuQuota: String(quota), vcpuPeriod: 100_000 });
+    expect(await virsh('schedinfo', A.uuid)).toMatch(new RegExp(`vcpu_quota\\s*:\\s*${quota}\\b`));
+    expect(await client!.call('VM.setDestroyOnReboot', { vmID: B.uuid })).toBe(true);
+    mark('policies');
+  }, 30_000);
+
   it('recovers the running guests and their channels across a daemon restart', async () => {
+    const before = { pidA: (await stats(A))['pid'], pidB: (await stats(B))['pid'], quotaA: (await stats(A))['vcpuQuota'] };
     expect(await stop()).toBe(0);
     const refreshesBefore = consoleText(A).split('ovirt-agent: refresh').length;
     await start();
@@ -316,8 +333,22 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
     await until('guest B data after restart', async () => ((await stats(B))['guestIPs'] === B.ip ? true : undefined), 30_000);
     // Real bulk stats again.
     await until('stats after restart', async () => (Number((await stats(A))['cpuUsage']) > 0 ? true : undefined), 20_000);
+    // What the domains keep: the same QEMU, guest A's CPU limit.
+    expect({ pidA: (await stats(A))['pid'], pidB: (await stats(B))['pid'], quotaA: (await stats(A))['vcpuQuota'] }).toEqual(before);
     mark('recovered');
   }, 150_000);
+
+  it("a reset of guest B, marked destroy-on-reboot before the restart, ends its run: Down with exitReason 13", async () => {
+    const from = events.length;
+    expect(await client!.call('VM.reset', { vmID: B.uuid })).toBe(true);
+    await until('guest B Down', () => (statuses(B).at(-1) === 'Down' ? true : undefined), 30_000);
+    const own = events.slice(from).filter((e) => e.method === `|virt|VM_status|${B.uuid}`);
+    expect(own.at(-1)!.params[B.uuid]).toMatchObject({ status: 'Down', exitCode: 0, exitReason: 13 });
+    // Powered off, not undefined: the engine destroys it, then starts it again as now configured.
+    expect(await virsh('domstate', B.uuid)).toMatch(/shut off/);
+    expect(await stats(B)).toMatchObject({ status: 'Down', exitReason: 13, exitMessage: 'Down as a part of the reboot process' });
+    mark('B destroyed on reboot');
+  }, 45_000);
 
   it('VM.shutdown goes through the QEMU agent and ends in Down', async () => {
     const from = events.length;
@@ -335,14 +366,11 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
     mark('A down');
   }, 70_000);
 
-  it('VM.destroy ends guest B', async () => {
-    const from = events.length;
+  it('VM.destroy removes the Down guest B', async () => {
     expect(await client!.call('VM.destroy', { vmID: B.uuid })).toBe(true);
-    await until('guest B Down', () => (statuses(B).at(-1) === 'Down' ? true : undefined), 20_000);
-    expect(events.slice(from).filter((e) => e.method === `|virt|VM_status|${B.uuid}`).at(-1)!.params[B.uuid]).toMatchObject({ status: 'Down', exitCode: 0 });
     await expect(virsh('domstate', B.uuid)).rejects.toThrow();
     const list = (await client!.call('Host.getVMList')) as Array<{ vmId: string }>;
     expect(list.map((v) => v.vmId)).not.toContain(B.uuid);
-    mark('B destroyed');
+    mark('B removed');
   }, 40_000);
 });

@@ -19,6 +19,7 @@ export function registryOf(host: TestHost): VmRegistry {
       },
       timeOffset: '0',
       devicesHash: '',
+      destroyOnReboot: false,
     });
   }
   return registry;

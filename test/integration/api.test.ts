@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallError, JsonRpcClient } from '../../src/client/jsonrpc-client.js';
+import { parseDomainXml } from '../../src/virt/domain-xml.js';
 import { writeTestHost } from '../doubles/testhost.js';
 import { statusEventViolations } from '../helpers/contract.js';
 import { readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
@@ -159,6 +160,36 @@ describe('Host and VM API on the embedded default', () => {
     await client.call('VM.destroy', { vmID: uuid });
     const gone = await callError(client.call('VM.reset', { vmID: uuid }));
     expect(gone.code).toBe(1);
+  });
+
+  it('marks a VM destroy-on-reboot in its domain, and refuses a CPU limit the test driver cannot apply without changing anything', async () => {
+    const uuid = '51111111-2222-3333-4444-555555555555';
+    await client.call('VM.create', { vmParams: { xml: newDomainXml(uuid, 'policies') } });
+    expect(await client.call('VM.setDestroyOnReboot', { vmID: uuid })).toBe(true);
+    const dumped = (await client.call('Host.dumpxmls', { vmList: [uuid] })) as Record<string, string>;
+    expect(parseDomainXml(dumped[uuid]!).destroyOnReboot).toBe(true);
+
+    // libvirt's test driver keeps no CFS bandwidth: vdsm's code 63, and no limit reported.
+    const refused = await callError(client.call('VM.updateVmPolicy', { vmID: uuid, params: { vcpuLimit: 50 } }));
+    expect(refused.code).toBe(63);
+    expect(refused.message).toMatch(/^Failed to update VM SLA policy: \{'vmId': '51111111-2222-3333-4444-555555555555', 'reason': '.*testDomainSetSchedulerParametersFlags/);
+    const empty = await callError(client.call('VM.updateVmPolicy', { vmID: uuid, params: {} }));
+    expect([empty.code, empty.message]).toEqual([11, "Missing required parameter: {'reason': 'updateVmPolicy got an empty policy'}"]);
+    const io = await callError(client.call('VM.updateVmPolicy', { vmID: uuid, params: { vcpuLimit: '20', ioTune: [{ name: 'vda', maximum: { total_bytes_sec: 1 } }] } }));
+    expect(io.code).toBe(63);
+    for (const vcpuLimit of [0, 101, 'half', 12.5]) {
+      const bad = await callError(client.call('VM.updateVmPolicy', { vmID: uuid, params: { vcpuLimit } }));
+      expect([vcpuLimit, bad.code, bad.message]).toEqual([vcpuLimit, -32602, expect.stringContaining("'param': 'params'")]);
+    }
+    const [stats] = (await client.call('VM.getStats', { vmID: uuid })) as Array<Record<string, unknown>>;
+    expect(stats).not.toHaveProperty('vcpuQuota');
+    // A driver without QEMU processes: the pid is unknown.
+    expect(stats!['pid']).toBe('0');
+    await client.call('VM.destroy', { vmID: uuid });
+    for (const method of ['VM.setDestroyOnReboot', 'VM.updateVmPolicy']) {
+      const gone = await callError(client.call(method, { vmID: uuid, params: { vcpuLimit: 10 } }));
+      expect([method, gone.code]).toEqual([method, 1]);
+    }
   });
 
   it('resizes a running VM and counts it in the resource view', async () => {

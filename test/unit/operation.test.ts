@@ -296,6 +296,22 @@ describe('Operation (rules D10–D13)', () => {
     });
   }
 
+  it('an executor stopped under the last run of a stopped operation is not an error (the daemon stopping)', async () => {
+    const exec = executor(1, 100, 1);
+    let started = false;
+    const op = operation(async (ctx) => {
+      started = true;
+      await ctx.dispatch({ name: 'sleep', args: 300 });
+    }, 1, scheduler, { executor: exec, timeout: null, name: 'stopping' });
+    op.start();
+    await waitFor(() => started, 5000);
+    op.stop();
+    await exec.stop();
+    await delay(50);
+    expect(log.lines.filter((l) => l.level === LEVEL.error)).toEqual([]);
+    expect(log.lines.some((l) => l.msg === 'stopping operation ended with its executor')).toBe(true);
+  });
+
   it('D13 stop: a run whose task is already queued still completes once; no run begins after', async () => {
     const exec = executor(1, 100, 1);
     const busy = exec.dispatch({ name: 'sleep', args: 300 });

@@ -32,6 +32,7 @@ function makeVm(status: VmStatus = 'Up', startedSecondsAgo = 125): Vm {
     },
     timeOffset: '0',
     devicesHash: '',
+    destroyOnReboot: false,
   });
   return vm;
 }

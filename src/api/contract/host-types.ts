@@ -102,18 +102,21 @@ export const HostCapabilities = record(
   },
 );
 
-const HostNetworkInterfaceStats = record('HostNetworkInterfaceStats', {
+/** What vdsm reports of a NIC, the host's and a VM's alike (counters as strings). */
+export const NIC_STATS_PROPERTIES = {
   name: str(),
   state: oneOf('up', 'down', 'unknown'),
+  speed: str(),
   rx: str(),
   tx: str(),
   rxErrors: str(),
   txErrors: str(),
   rxDropped: str(),
   txDropped: str(),
-  speed: str(),
   sampleTime: float(),
-});
+};
+
+const HostNetworkInterfaceStats = record('HostNetworkInterfaceStats', NIC_STATS_PROPERTIES);
 const CpuCoreStats = record('CpuCoreStats', { cpuUser: str(), cpuSys: str(), cpuIdle: str(), nodeIndex: uint() });
 const NumaNodeMemoryStats = record(
   'NumaNodeMemoryStats',

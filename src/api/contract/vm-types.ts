@@ -1,6 +1,7 @@
 /** The shapes of the VM verbs' answers and of VM events, after vdsm's schema. */
 import { Type } from '@sinclair/typebox';
 import { any, bool, float, int, list, map, oneOf, record, str, uint, uuid } from './vdsm-types.js';
+import { NIC_STATS_PROPERTIES } from './host-types.js';
 
 export const VmStatus = oneOf(
   'Down',
@@ -20,19 +21,7 @@ export const VmShortStatus = record('VmShortStatus', { vmId: uuid(), status: VmS
 
 const VmDisplayInfo = record('VmDisplayInfo', { type: oneOf('spice', 'vnc'), port: str(), tlsPort: str(), ipAddress: str() });
 
-const NetworkInterfaceStats = record('NetworkInterfaceStats', {
-  name: str(),
-  macAddr: str(),
-  state: oneOf('up', 'down', 'unknown'),
-  speed: str(),
-  rx: str(),
-  tx: str(),
-  rxErrors: str(),
-  txErrors: str(),
-  rxDropped: str(),
-  txDropped: str(),
-  sampleTime: float(),
-});
+const NetworkInterfaceStats = record('NetworkInterfaceStats', { ...NIC_STATS_PROPERTIES, macAddr: str() });
 
 const VmDiskStats = record(
   'VmDiskStats',

@@ -2,13 +2,24 @@
 import { Type } from '@sinclair/typebox';
 import type { Param } from '../../rpc/method-table.js';
 import { verb } from './declaration.js';
-import { bool, int, list, record, str, uint } from './vdsm-types.js';
+import { any, bool, int, list, record, str, uint } from './vdsm-types.js';
 import { VmCreated, VmListChanged, VmShortStatus, VmStats } from './vm-types.js';
 
 const vmID: Param = { name: 'vmID', schema: str() };
 const Done = Type.Literal(true);
 
 /** VM.create's vmParams: the domain XML as `xml`, or as `_srcDomXML` (vdsm's older name). */
+/** VM.updateVmPolicy's params: what is given changes, what is left out stays. */
+const UpdateVmPolicyParams = record(
+  'UpdateVmPolicyParams',
+  {},
+  {
+    /** Percent of the host's CPU the VM may use; the engine may send it as a string. */
+    vcpuLimit: Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.String({ pattern: '^(100|[1-9][0-9]?)$' })]),
+    ioTune: list(any()),
+  },
+);
+
 const VmParameters = Type.Object({ xml: Type.Optional(str()), _srcDomXML: Type.Optional(str()) }, { $id: 'VmParameters' });
 
 export const vmVerbs = [
@@ -36,6 +47,8 @@ export const vmVerbs = [
     Done,
   ),
   verb('VM.reboot', 'Asks the guest to reboot.', [vmID], Done),
+  verb('VM.setDestroyOnReboot', "Makes the guest's next reboot power the VM off (Down, exitReason 13).", [vmID], Done),
+  verb('VM.updateVmPolicy', "Sets the VM's CPU limit as a percentage of the host's CPU (I/O limits: not on this host).", [vmID, { name: 'params', schema: UpdateVmPolicyParams }], Done),
   verb('VM.reset', 'Resets the VM as its reset button would, without asking the guest.', [vmID], Done),
   verb('VM.pause', 'Pauses the VM.', [vmID], VmListChanged),
   verb('VM.cont', 'Resumes a paused VM.', [vmID], VmListChanged),

@@ -159,6 +159,17 @@ export class LibvirtCalls {
     const text = typeof command === 'string' ? command : JSON.stringify(command);
     return native.qemuAgentCommand(this.handle, uuid, text, timeoutSec, flags);
   }
+  /**
+   * CFS bandwidth of each vCPU: `quota` µs of every `period` µs (-1: no limit). Flags:
+   * Affect. The test driver answers VIR_ERR_INVALID_ARG (it keeps only a weight).
+   */
+  setVcpuBandwidth(uuid: string, quota: number, period: number, flags = 0): void {
+    native.setVcpuBandwidth(this.handle, uuid, quota, period, flags);
+  }
+  /** Sets our element of the domain's <metadata>, in namespace `uri` with prefix `key`. Flags: Affect. */
+  setMetadata(uuid: string, xml: string, key: string, uri: string, flags = 0): void {
+    native.setMetadata(this.handle, uuid, xml, key, uri, flags);
+  }
   migrateToUri(uuid: string, destinationUri: string, options: MigrateOptions = {}): void {
     native.migrateToUri(this.handle, uuid, destinationUri, options.flags ?? 0, options.dname ?? null, options.bandwidth ?? 0);
   }

@@ -58,7 +58,7 @@ export const StatsFlags = {
   ENFORCE_STATS: 2 ** 31,
 } as const;
 
-/** virDomainModificationImpact, for setVcpus and setMemory. */
+/** virDomainModificationImpact, for setVcpus, setMemory, setVcpuBandwidth and setMetadata. */
 export const Affect = { CURRENT: 0, LIVE: 1 << 0, CONFIG: 1 << 1 } as const;
 export const VcpuFlags = { ...Affect, MAXIMUM: 1 << 2, GUEST: 1 << 3, HOTPLUGGABLE: 1 << 4 } as const;
 export const MemoryFlags = { ...Affect, MAXIMUM: 1 << 2 } as const;

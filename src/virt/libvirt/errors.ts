@@ -17,12 +17,12 @@ export const ErrorCode = {
   OPERATION_FAILED: 9,
   XML_ERROR: 27,
   DOM_EXIST: 28,
-  /** Also what a host without SMBIOS tables answers for sysinfo. */
-  CONFIG_UNSUPPORTED: 67,
   SYSTEM_ERROR: 38,
   RPC: 39,
   NO_DOMAIN: 42,
   OPERATION_INVALID: 55,
+  /** Also what a host without SMBIOS tables answers for sysinfo. */
+  CONFIG_UNSUPPORTED: 67,
   OPERATION_TIMEOUT: 68,
   OPERATION_UNSUPPORTED: 84,
   AGENT_UNRESPONSIVE: 86,

@@ -87,6 +87,8 @@ export interface NativeAddon {
   setMemory(c: C, uuid: string, kib: number, flags: number): void;
   qemuAgentCommand(c: C, uuid: string, command: string, timeout: number, flags: number): string;
   migrateToUri(c: C, uuid: string, duri: string, flags: number, dname: string | null, bandwidth: number): void;
+  setVcpuBandwidth(c: C, uuid: string, quota: number, period: number, flags: number): void;
+  setMetadata(c: C, uuid: string, xml: string, key: string, uri: string, flags: number): void;
 
   allDomainStats(c: C, groups: number, flags: number): DomainStatsRecord[];
   domainListStats(c: C, uuids: readonly string[], groups: number, flags: number): DomainStatsRecord[];

@@ -178,6 +178,37 @@ Napi::Value MigrateToUri(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (conn, uuid, quota µs (-1: no limit), period µs, flags): each vCPU may run `quota` of every
+// `period` (the CFS bandwidth libvirt keeps in <cputune>).
+Napi::Value SetVcpuBandwidth(const Napi::CallbackInfo& info) {
+  ConnRef conn = AcquireArg(info);
+  DomainRef dom = LookupDomain(conn.get(), StringArg(info, 1, "uuid"));
+  long long quota = IntegerArg(info, 2, "quota");
+  auto period = static_cast<unsigned long long>(IntegerArg(info, 3, "period"));
+  virTypedParameterPtr params = nullptr;
+  int count = 0;
+  int max = 0;
+  bool built = virTypedParamsAddULLong(&params, &count, &max, VIR_DOMAIN_SCHEDULER_VCPU_PERIOD, period) == 0 &&
+               virTypedParamsAddLLong(&params, &count, &max, VIR_DOMAIN_SCHEDULER_VCPU_QUOTA, quota) == 0;
+  int rc = built ? virDomainSetSchedulerParametersFlags(dom.get(), params, count, FlagsArg(info, 4)) : -1;
+  virTypedParamsFree(params, count);
+  if (rc < 0) throw LibvirtFailure::Last(built ? "virDomainSetSchedulerParametersFlags" : "virTypedParamsAdd");
+  return info.Env().Undefined();
+}
+
+// (conn, uuid, element XML, key (namespace prefix), namespace URI, flags)
+Napi::Value SetMetadata(const Napi::CallbackInfo& info) {
+  ConnRef conn = AcquireArg(info);
+  DomainRef dom = LookupDomain(conn.get(), StringArg(info, 1, "uuid"));
+  std::string xml = StringArg(info, 2, "xml");
+  std::string key = StringArg(info, 3, "key");
+  std::string uri = StringArg(info, 4, "uri");
+  if (virDomainSetMetadata(dom.get(), VIR_DOMAIN_METADATA_ELEMENT, xml.c_str(), key.c_str(), uri.c_str(), FlagsArg(info, 5)) < 0) {
+    throw LibvirtFailure::Last("virDomainSetMetadata");
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void ExportDomain(Napi::Env env, Napi::Object exports) {
@@ -204,6 +235,8 @@ void ExportDomain(Napi::Env env, Napi::Object exports) {
   Export<SetMemory>(env, exports, "setMemory");
   Export<QemuAgentCommand>(env, exports, "qemuAgentCommand");
   Export<MigrateToUri>(env, exports, "migrateToUri");
+  Export<SetVcpuBandwidth>(env, exports, "setVcpuBandwidth");
+  Export<SetMetadata>(env, exports, "setMetadata");
 }
 
 }  // namespace hv
