@@ -11,6 +11,7 @@
         "src/virt/libvirt/native/events_api.cc",
         "src/virt/libvirt/native/host.cc",
         "src/virt/libvirt/native/host_devices.cc",
+        "src/virt/libvirt/native/migration.cc",
         "src/virt/libvirt/native/process.cc",
         "src/virt/libvirt/native/js.cc",
         "src/virt/libvirt/native/shared_connection.cc",

@@ -11,6 +11,7 @@ import type { PackageVersion } from '../virt/host/caps/packages.js';
 import type { MemoryPolicy } from '../virt/host/memory-policy.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
 import type { JobRegistry } from '../virt/jobs.js';
+import type { Migrations } from '../virt/migration/migrations.js';
 import type { VmRegistry } from '../virt/registry.js';
 import type { Vm } from '../virt/vm.js';
 
@@ -27,6 +28,8 @@ export interface ApiContext {
   readonly capabilities: HostCapabilities;
   /** The engine's memory-overcommit policy (Host.setMOMPolicyParameters). */
   readonly memoryPolicy: MemoryPolicy;
+  /** Live migrations from and to this host. */
+  readonly migrations: Migrations;
   /** Long-running work the engine follows (Host.getJobs). */
   readonly jobs: JobRegistry;
   /** The VM stats element, from the stats cache. */

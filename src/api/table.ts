@@ -4,9 +4,10 @@ import { guestHandlers } from './guest.js';
 import { connectivityHandlers } from './host-connectivity.js';
 import { hostHandlers } from './host.js';
 import { MethodRegistry } from './method-registry.js';
+import { migrationHandlers } from './migration.js';
 import { vmHandlers } from './vm.js';
 
 export function buildMethodTable(ctx: ApiContext): MethodRegistry {
-  const table = new MethodRegistry().serve(connectivityHandlers).serve(hostHandlers(ctx)).serve(vmHandlers(ctx));
+  const table = new MethodRegistry().serve(connectivityHandlers).serve(hostHandlers(ctx)).serve(vmHandlers(ctx)).serve(migrationHandlers(ctx));
   return ctx.guests ? table.serve(guestHandlers(ctx, ctx.guests)) : table;
 }

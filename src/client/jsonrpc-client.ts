@@ -15,7 +15,7 @@ export interface ClientOptions {
   port: number;
   /** TLS with a client certificate; plain TCP when absent. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; insecure?: boolean };
-  /** Default time to wait for a response, in ms. */
+  /** Default time to wait for a response, in ms; also the most a connection may take to open. */
   timeoutMs?: number;
   requestQueue?: string;
   responseQueue?: string;
@@ -78,6 +78,10 @@ export class JsonRpcClient {
           }, () => resolve(s))
         : net.connect({ host: options.host, port: options.port }, () => resolve(s));
       s.once('error', reject);
+      // An address nobody answers at would hold the caller for the kernel's minutes.
+      const timer = setTimeout(() => s.destroy(new Error(`connecting to ${options.host}:${options.port} timed out`)), options.timeoutMs ?? 60_000);
+      s.once(options.tls ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+      s.once('close', () => clearTimeout(timer));
     });
     const client = new JsonRpcClient(socket, options.timeoutMs ?? 60_000, options);
     const connected = client.nextFrame((f) => f.command === 'CONNECTED' || f.command === 'ERROR');

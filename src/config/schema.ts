@@ -3,7 +3,7 @@
  * vdsm.conf where vdsm has them; the rest are hostvisor's own. Defaults are the embedded default:
  * libvirt's in-process test driver, loopback, no TLS.
  */
-import { bool, int, list, oneOf, port, seconds, str, type Setting } from './settings.js';
+import { bool, int, list, oneOf, port, ratio, seconds, str, type Setting } from './settings.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -106,6 +106,20 @@ export const schema = {
   },
   health: {
     check_interval: seconds(300, 'period of the health monitor', 0.1),
+  },
+  migration: {
+    destination_libvirt_uri: str('qemu+tls://{host}/system', "the destination's libvirt, for the peer-to-peer migration ({host}: the host part of the engine's dst)", false),
+    downtime: int(500, 'longest pause of the guest at the end of a migration, in ms, reached in downtime_steps (vdsm: migration_downtime)', 1),
+    downtime_steps: int(5, 'steps to that downtime when the engine sends no convergence schedule (vdsm: migration_downtime_steps)', 1, 100),
+    monitor_interval: seconds(10, 'period at which a running migration is read: progress events and the convergence schedule (vdsm: migration_monitor_interval)', 0.1),
+    max_outgoing: int(2, 'migrations from this host at once; more wait their turn (the engine may send outgoingLimit)', 1),
+    max_incoming: int(2, 'migrations to this host at once; more are refused with code 82, and the source retries (the engine may send incomingLimit)', 1),
+    connect_timeout: seconds(30, "time allowed to reach the destination's daemon and have it answer"),
+    destination_timeout: seconds(3600, 'time a destination waits for an admitted VM to arrive and run before it gives up and removes it', 1),
+    retry_interval: seconds(10, 'wait before asking a busy destination again (vdsm: migration_retry_timeout)', 0.1),
+    memory_allocation_ratio: ratio(1, 'how far memory may be over-committed when admitting incoming VMs (nova: ram_allocation_ratio)', 0.1, 100),
+    reserved_memory_mb: int(512, 'memory kept for the host when admitting incoming VMs, MiB (nova: reserved_host_memory_mb)', 0),
+    cpu_allocation_ratio: ratio(4, 'vCPUs per offered host CPU when admitting incoming VMs (nova: cpu_allocation_ratio)', 0.1, 1000),
   },
   libvirt: {
     uri: str('test:///default', 'hypervisor connection URI; qemu:///system in production', false),

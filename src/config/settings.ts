@@ -45,6 +45,15 @@ export function int(def: number, doc: string, min = 0, max = Number.MAX_SAFE_INT
   });
 }
 
+/** A ratio or other plain number, fractions allowed. */
+export function ratio(def: number, doc: string, min: number, max: number): Setting<number> {
+  return setting(def, `a number from ${min} to ${max}`, doc, (raw) => {
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) return undefined;
+    const n = Number(raw);
+    return n >= min && n <= max ? n : undefined;
+  });
+}
+
 /** A duration in seconds; fractions allowed so tests and benchmarks can run fast. */
 export function seconds(def: number, doc: string, min = 0.01, max = 86_400): Setting<number> {
   return setting(def, `seconds, a number from ${min} to ${max}`, doc, (raw) => {

@@ -22,6 +22,7 @@ import { createMetrics } from '../metrics/index.js';
 import { libvirtTasks } from '../tasks/libvirt.js';
 import { destroyOnReboot } from '../virt/destroy-on-reboot.js';
 import { Hypervisor } from '../virt/hypervisor.js';
+import { JobRegistry } from '../virt/jobs.js';
 import { unwrap } from '../virt/libvirt/outcome.js';
 import type { CycleReport } from '../virt/sampling/vm-sampler.js';
 import { buildExecutors } from './executors.js';
@@ -29,6 +30,7 @@ import { buildServing } from './front.js';
 import { buildGuests } from './guests.js';
 import { buildSampling } from './sampling.js';
 import { daemonSettings } from './settings.js';
+import { buildMigrations } from './migrations.js';
 import { buildVms, recovery } from './vms.js';
 
 export interface Daemon {
@@ -84,6 +86,8 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     }),
     guests.qgaOperation,
   ];
+  const jobs = new JobRegistry();
+  const migrations = buildMigrations(settings.migration, { vms, host: sampling.host, rpc, jobs, log });
   const finite = (age: number): number | null => (Number.isFinite(age) ? age : null);
   const serving = buildServing(config, settings, {
     vms,
@@ -91,6 +95,8 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     host: sampling.host,
     capabilities: sampling.capabilities,
     agents: guests.agents,
+    jobs,
+    migrations,
     rpc: metrics.daemon.timed(rpc),
     metrics,
     health: () => ({

@@ -18,7 +18,8 @@ import type { GuestAgents } from '../virt/guest/guests.js';
 import type { HostCapabilities } from '../virt/host/capabilities.js';
 import { MemoryPolicy } from '../virt/host/memory-policy.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
-import { JobRegistry } from '../virt/jobs.js';
+import type { JobRegistry } from '../virt/jobs.js';
+import type { Migrations } from '../virt/migration/migrations.js';
 import type { Vm } from '../virt/vm.js';
 import type { DaemonSettings } from './settings.js';
 import type { Vms } from './vms.js';
@@ -36,6 +37,8 @@ export interface ServingSources {
   host: HostMonitor;
   capabilities: HostCapabilities;
   agents: GuestAgents;
+  jobs: JobRegistry;
+  migrations: Migrations;
   /** The rpc pool, timed for metrics. */
   rpc: TaskDispatcher;
   metrics: Metrics<Vm>;
@@ -52,7 +55,8 @@ export function buildServing(config: Config, settings: DaemonSettings, sources: 
     registry: vms.registry,
     host: sources.host,
     capabilities: sources.capabilities,
-    jobs: new JobRegistry(),
+    jobs: sources.jobs,
+    migrations: sources.migrations,
     memoryPolicy: new MemoryPolicy(getLogger('memory-policy')),
     vmStats: vms.stats,
     setLogLevel,

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { PackageVersion } from '../virt/host/caps/packages.js';
+import type { AdmissionPolicy } from '../virt/migration/admission.js';
 import { agentPackage } from './version.js';
 
 /** One executor's pool: vdsm's worker count, queue room per worker and stuck-worker ceiling. */
@@ -40,6 +41,26 @@ export interface GuestSettings {
   readonly qgaTaskTimeout: number;
 }
 
+export interface MigrationSettings {
+  readonly uri: string;
+  readonly verbTimeout: number;
+  /** Template with {host}. */
+  readonly destinationLibvirtUri: string;
+  readonly downtimeMs: number;
+  readonly downtimeSteps: number;
+  readonly monitorInterval: number;
+  readonly maxOutgoing: number;
+  readonly maxIncoming: number;
+  readonly connectTimeout: number;
+  readonly destinationTimeout: number;
+  readonly retryInterval: number;
+  readonly admission: AdmissionPolicy;
+  /** The destination's daemon port when the engine's dst names none (ours). */
+  readonly managementPort: number;
+  /** The daemon's own certificate, when it serves TLS: the client's towards destinations. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string } | undefined;
+}
+
 export interface DaemonSettings {
   readonly uri: string;
   readonly pools: { readonly rpc: PoolSettings; readonly periodic: PoolSettings; readonly qga: PoolSettings };
@@ -49,6 +70,7 @@ export interface DaemonSettings {
   readonly vmCommandTimeout: number;
   /** Seconds a verb's libvirt call may take. */
   readonly verbTimeout: number;
+  readonly migration: MigrationSettings;
 }
 
 export function daemonSettings(config: Config): DaemonSettings {
@@ -83,5 +105,26 @@ export function daemonSettings(config: Config): DaemonSettings {
     },
     vmCommandTimeout: config.vars.vm_command_timeout,
     verbTimeout: config.rpc.worker_timeout,
+    migration: migrationSettings(config),
+  };
+}
+
+function migrationSettings(config: Config): MigrationSettings {
+  const m = config.migration;
+  return {
+    uri: config.libvirt.uri,
+    verbTimeout: config.rpc.worker_timeout,
+    destinationLibvirtUri: m.destination_libvirt_uri,
+    downtimeMs: m.downtime,
+    downtimeSteps: m.downtime_steps,
+    monitorInterval: m.monitor_interval,
+    maxOutgoing: m.max_outgoing,
+    maxIncoming: m.max_incoming,
+    connectTimeout: m.connect_timeout,
+    destinationTimeout: m.destination_timeout,
+    retryInterval: m.retry_interval,
+    admission: { memoryAllocationRatio: m.memory_allocation_ratio, reservedMemoryMiB: m.reserved_memory_mb, cpuAllocationRatio: m.cpu_allocation_ratio },
+    managementPort: config.addresses.management_port,
+    tls: config.vars.ssl ? { certFile: config.tls.cert_file, keyFile: config.tls.key_file, caFile: config.tls.ca_file } : undefined,
   };
 }

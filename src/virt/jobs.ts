@@ -3,7 +3,7 @@
  * a status and a description; work registers its job when it starts, updates it as it goes, and
  * the job is kept after it ends until `retention` has passed, so the engine sees how it ended.
  */
-export type JobType = 'storage' | 'v2v';
+export type JobType = 'storage' | 'v2v' | 'migration';
 export type JobStatus = 'pending' | 'running' | 'done' | 'failed' | 'aborted';
 
 export interface JobInfo {

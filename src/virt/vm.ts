@@ -181,6 +181,8 @@ export class Vm {
   applyLifecycle(event: LifecycleEvent, ioErrorReason?: string): void {
     switch (event.event) {
       case 'Started':
+        // An arriving migration starts paused; its Resumed/Migrated is the arrival.
+        if (this.status === 'Migration Destination') return;
         if (event.detail === 'Booted' && (this.status === 'WaitForLaunch' || this.status === 'Down')) this.setStatus('Powering up');
         else if (event.detail === 'Booted' && this.status === 'Powering up') return; // Resumed came first: still booting
         else if (this.status !== 'Up') this.setStatus('Up');
@@ -201,6 +203,8 @@ export class Vm {
         if (this.status !== 'Down') this.setStatus('Powering down');
         return;
       case 'Stopped':
+        // Already Down: whoever ended the run (a destroy, a migration) said why first.
+        if (this.status === 'Down') return;
         this.markDown(exitFor(event.detail, this.requested));
         return;
       default:

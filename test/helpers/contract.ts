@@ -6,6 +6,7 @@ import { Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { contract } from '../../src/api/contract/index.js';
+import { MigrationStatus } from '../../src/api/contract/migration-verbs.js';
 import { StatusDetails } from '../../src/api/contract/vm-types.js';
 
 const compiled = new Map<TSchema, TypeCheck<TSchema>>();
@@ -33,12 +34,18 @@ export function answerViolations(verb: string, answer: unknown): string[] {
   return violationsOf(declared.result, answer);
 }
 
-/** What is wrong with a `|virt|VM_status|<vmId>` event's params. */
-export function statusEventViolations(params: Record<string, unknown>): string[] {
+/** What is wrong with the params of an event whose values by VM id are `schema`s. */
+function eventViolations(schema: TSchema, params: Record<string, unknown>): string[] {
   const out: string[] = [];
   if (!Number.isInteger(params['notify_time']) || (params['notify_time'] as number) < 0) out.push('/notify_time: Expected a non-negative integer');
   for (const [key, details] of Object.entries(params)) {
-    if (key !== 'notify_time') out.push(...violationsOf(StatusDetails, details).map((v) => `/${key}${v}`));
+    if (key !== 'notify_time') out.push(...violationsOf(schema, details).map((v) => `/${key}${v}`));
   }
   return out;
 }
+
+/** What is wrong with a `|virt|VM_status|<vmId>` event's params. */
+export const statusEventViolations = (params: Record<string, unknown>): string[] => eventViolations(StatusDetails, params);
+
+/** What is wrong with a `|virt|VM_migration_status|<vmId>` event's params. */
+export const migrationEventViolations = (params: Record<string, unknown>): string[] => eventViolations(MigrationStatus, params);

@@ -4,6 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { CallError } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
 
 export interface LogLine {
@@ -105,4 +107,14 @@ export async function stopDaemon(daemon: RunningDaemon, client?: { close(): Prom
   await client?.close();
   daemon.child.kill('SIGTERM');
   return daemon.exited;
+}
+
+/** The CallError a call failed with (the test fails when it succeeded or failed otherwise). */
+export async function callError(call: Promise<unknown>): Promise<CallError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(CallError);
+  return err as CallError;
 }

@@ -6,11 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallError, JsonRpcClient } from '../../src/client/jsonrpc-client.js';
+import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { parseDomainXml } from '../../src/virt/domain-xml.js';
 import { writeTestHost } from '../doubles/testhost.js';
 import { statusEventViolations } from '../helpers/contract.js';
-import { readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { callError, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const FAST = {
   HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '0.5',
@@ -25,14 +25,6 @@ async function daemonWithClient(args: string[] = [], env: Record<string, string>
   return { daemon, client };
 }
 
-async function callError(p: Promise<unknown>): Promise<CallError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CallError);
-  return err as CallError;
-}
 
 const until = async <T>(check: () => T | undefined, ms = 10_000): Promise<T> => {
   const deadline = Date.now() + ms;
@@ -104,7 +96,7 @@ describe('Host and VM API on the embedded default', () => {
   it('answers Host.ping, getJobs, getHardwareInfo and hostdevListByCaps; a bad job type changes nothing', async () => {
     expect(await client.call('Host.ping')).toBe(true);
     expect(await client.call('Host.getJobs')).toEqual({});
-    const bad = await callError(client.call('Host.getJobs', { job_type: 'migration' }));
+    const bad = await callError(client.call('Host.getJobs', { job_type: 'block' }));
     expect([bad.code, bad.message]).toEqual([-32602, expect.stringContaining('job_type')]);
     const hardware = (await client.call('Host.getHardwareInfo')) as Record<string, unknown>;
     for (const key of Object.keys(hardware)) expect(['systemManufacturer', 'systemProductName', 'systemVersion', 'systemSerialNumber', 'systemUUID', 'systemFamily']).toContain(key);

@@ -93,6 +93,8 @@ describe('hostvisor-client on the embedded default', () => {
       ['VM.setDestroyOnReboot', [`vmID=${NEW}`]],
       ['VM.shutdown', [`vmID=${NEW}`]],
       ['VM.destroy', [`vmID=${NEW}`]],
+      // To a destination daemon that is not there: answered at once, then it fails (below).
+      ['VM.migrate', [`vmID=${VM}`, `params={"vmId":"${VM}","dst":"127.0.0.1:1"}`]],
     ];
     // What the test driver cannot do: no guest agent runs in its VMs ("Guest agent non-responsive"),
     // and it keeps no CPU bandwidth.
@@ -103,6 +105,12 @@ describe('hostvisor-client on the embedded default', () => {
       ['VM.desktopLogin', [`vmID=${VM}`, 'domain=d', 'username=u', 'password=p'], noAgent],
       ['VM.desktopSendHcCommand', [`vmID=${VM}`, 'message=hello'], noAgent],
       ['VM.updateVmPolicy', [`vmID=${VM}`, 'params={"vcpuLimit":50}'], { code: 63 }],
+      // The migration above ended: noConPeer; nothing left to cancel or change.
+      ['VM.getMigrationStatus', [`vmID=${VM}`], { code: 10 }],
+      ['VM.migrateCancel', [`vmID=${VM}`], { code: 47 }],
+      ['VM.migrateChangeParams', [`vmID=${VM}`, 'params={"maxBandwidth":64}'], { code: 81 }],
+      // The test driver's node is full (its own VM has more memory than the node).
+      ['VM.migrationCreate', [`vmID=${NEW}`, `params={"_srcDomXML":"<domain><name>n</name><uuid>${NEW}</uuid><memory>1024</memory></domain>"}`], { code: 14 }],
     ];
     const extra = listed.filter((m) => ![...calls, ...refusedHere].some(([name]) => name === m));
     expect(extra, 'a verb this test does not call yet').toEqual([]);

@@ -117,7 +117,7 @@ describe('errors', () => {
     expect(thrown(() => conn.defineXml('<domain')).codeName).toBe('VIR_ERR_XML_DETAIL');
     const test = conn.lookupByName('test').uuid;
     expect(thrown(() => conn.qemuAgentCommand(test, { execute: 'guest-ping' }, 1)).code).toBe(ErrorCode.NO_SUPPORT);
-    expect(thrown(() => conn.migrateToUri(test, 'qemu+tcp://nowhere/system')).code).toBeGreaterThan(0);
+    expect(thrown(() => conn.migrateToUri3(test, 'qemu+tcp://nowhere/system', {}, 0)).code).toBeGreaterThan(0);
     expect(thrown(() => conn.blockStats(test, 'sdz')).code).toBe(ErrorCode.INVALID_ARG);
     expect(() => conn.info(42 as unknown as string)).toThrow(TypeError);
   });

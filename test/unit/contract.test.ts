@@ -31,7 +31,7 @@ describe('the API contract', () => {
     expect(() => bindParams(setCpus, { vmID: 5, numberOfCpus: 1 })).toThrow(/'param': 'vmID'.*expected a string, got number 5/);
     const getJobs = buildMethodTable({} as ApiContext).get('Host.getJobs')!;
     expect(bindParams(getJobs, { job_type: null })).toEqual({ job_ids: [] });
-    expect(() => bindParams(getJobs, { job_type: 'migration' })).toThrow(/one of "storage", "v2v"/);
+    expect(() => bindParams(getJobs, { job_type: 'block' })).toThrow(/one of "storage", "v2v", "migration"/);
   });
 
   it('finds a missing required property, an unknown one and a value of the wrong type in an answer', () => {

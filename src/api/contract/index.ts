@@ -4,8 +4,9 @@
  */
 import type { VerbDeclaration } from './declaration.js';
 import { hostVerbs } from './host-verbs.js';
+import { migrationVerbs } from './migration-verbs.js';
 import { vmVerbs } from './vm-verbs.js';
 
 export type { VerbDeclaration } from './declaration.js';
 
-export const contract: ReadonlyMap<string, VerbDeclaration> = new Map([...hostVerbs, ...vmVerbs].map((v) => [v.name, v]));
+export const contract: ReadonlyMap<string, VerbDeclaration> = new Map([...hostVerbs, ...vmVerbs, ...migrationVerbs].map((v) => [v.name, v]));

@@ -31,3 +31,19 @@ export function record(name: string, required: TProperties, optional: TPropertie
   for (const [key, schema] of Object.entries(optional)) properties[key] = Type.Optional(schema);
   return Type.Object(properties, { $id: name, additionalProperties: false });
 }
+
+/**
+ * An object a request carries: like `record`, but properties it does not name are let through
+ * (and ignored), as vdsm does: the engine sends keys its schema does not list (VM.migrate's
+ * `src` and `downtime`, for one).
+ */
+export function request(name: string, required: TProperties, optional: TProperties = {}): TObject {
+  const properties: TProperties = { ...required };
+  for (const [key, schema] of Object.entries(optional)) properties[key] = Type.Optional(schema);
+  return Type.Object(properties, { $id: name, additionalProperties: true });
+}
+
+/** A boolean a request may carry as a string, as the engine sends most of them. */
+export const flag = (): TSchema => Type.Union([Type.Boolean(), oneOf('true', 'false', 'True', 'False')]);
+/** A non-negative whole number a request may carry as a string of digits. */
+export const count = (): TSchema => Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]+$' })]);

@@ -22,23 +22,17 @@ import type {
   DomainDevices,
   DomainIdentity,
   DomainInfo,
+  DomainJobStats,
   DomainSample,
   DomainStateReason,
   DomainStatsRecord,
   HostIdentity,
   InterfaceStats,
   MemoryStats,
+  MigrationParams,
   NodeCpuStats,
   NodeInfo,
 } from './types.js';
-
-export interface MigrateOptions {
-  flags?: number;
-  /** New name on the destination. */
-  dname?: string;
-  /** MiB/s; 0 lets libvirt choose. */
-  bandwidth?: number;
-}
 
 /**
  * The libvirt calls, without the holder's own lifecycle: what a worker task may call by name
@@ -170,8 +164,32 @@ export class LibvirtCalls {
   setMetadata(uuid: string, xml: string, key: string, uri: string, flags = 0): void {
     native.setMetadata(this.handle, uuid, xml, key, uri, flags);
   }
-  migrateToUri(uuid: string, destinationUri: string, options: MigrateOptions = {}): void {
-    native.migrateToUri(this.handle, uuid, destinationUri, options.flags ?? 0, options.dname ?? null, options.bandwidth ?? 0);
+
+  // Live migration.
+
+  /** virDomainMigrateToURI3 (flags: MigrateFlags); returns when the migration has ended: workers only. */
+  migrateToUri3(uuid: string, destinationUri: string, params: MigrationParams, flags: number): void {
+    native.migrateToUri3(this.handle, uuid, destinationUri, params, flags);
+  }
+  /** The running job, or with JobStatsFlags.COMPLETED the last completed one; type NONE when none. */
+  jobStats(uuid: string, flags = 0): DomainJobStats {
+    const { type, stats } = native.jobStats(this.handle, uuid, flags);
+    const figures: Record<string, number> = {};
+    for (const [name, value] of Object.entries(stats)) if (typeof value === 'number') figures[name] = value;
+    return { type, stats: figures };
+  }
+  abortJob(uuid: string): void {
+    native.abortJob(this.handle, uuid);
+  }
+  /** The longest pause the end of the migration may take, ms. */
+  migrateSetMaxDowntime(uuid: string, ms: number): void {
+    native.migrateSetMaxDowntime(this.handle, uuid, ms);
+  }
+  migrateSetMaxSpeed(uuid: string, mibPerSecond: number): void {
+    native.migrateSetMaxSpeed(this.handle, uuid, mibPerSecond);
+  }
+  migrateGetMaxSpeed(uuid: string): number {
+    return native.migrateGetMaxSpeed(this.handle, uuid);
   }
 
   // Statistics.

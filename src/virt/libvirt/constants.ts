@@ -101,11 +101,19 @@ export const MigrateFlags = {
   PERSIST_DEST: 1 << 3,
   UNDEFINE_SOURCE: 1 << 4,
   PAUSED: 1 << 5,
+  COMPRESSED: 1 << 11,
   ABORT_ON_ERROR: 1 << 12,
   AUTO_CONVERGE: 1 << 13,
-  COMPRESSED: 1 << 11,
   POSTCOPY: 1 << 15,
+  TLS: 1 << 16,
+  PARALLEL: 1 << 17,
 } as const;
+
+/** virDomainJobType. */
+export const JobType = { NONE: 0, BOUNDED: 1, UNBOUNDED: 2, COMPLETED: 3, FAILED: 4, CANCELLED: 5 } as const;
+
+/** virDomainGetJobStatsFlags. */
+export const JobStatsFlags = { COMPLETED: 1 << 0, KEEP_COMPLETED: 1 << 1 } as const;
 
 /** virConnectCloseReason. */
 export const CloseReason = { ERROR: 0, EOF: 1, KEEPALIVE: 2, CLIENT: 3 } as const;

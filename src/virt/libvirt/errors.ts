@@ -24,6 +24,7 @@ export const ErrorCode = {
   /** Also what a host without SMBIOS tables answers for sysinfo. */
   CONFIG_UNSUPPORTED: 67,
   OPERATION_TIMEOUT: 68,
+  OPERATION_ABORTED: 72,
   OPERATION_UNSUPPORTED: 84,
   AGENT_UNRESPONSIVE: 86,
   AGENT_UNSYNCED: 97,

@@ -20,8 +20,10 @@ import type {
   HostIdentity,
   InterfaceStats,
   MemoryStats,
+  MigrationParams,
   NodeCpuStats,
   NodeInfo,
+  TypedParams,
 } from './types.js';
 
 export const ADDON_PATH = join(repoRoot, 'build', 'Release', 'hostvisor_libvirt.node');
@@ -86,7 +88,12 @@ export interface NativeAddon {
   setVcpus(c: C, uuid: string, count: number, flags: number): void;
   setMemory(c: C, uuid: string, kib: number, flags: number): void;
   qemuAgentCommand(c: C, uuid: string, command: string, timeout: number, flags: number): string;
-  migrateToUri(c: C, uuid: string, duri: string, flags: number, dname: string | null, bandwidth: number): void;
+  migrateToUri3(c: C, uuid: string, duri: string, params: MigrationParams, flags: number): void;
+  jobStats(c: C, uuid: string, flags: number): { type: number; stats: TypedParams };
+  abortJob(c: C, uuid: string): void;
+  migrateSetMaxDowntime(c: C, uuid: string, ms: number): void;
+  migrateSetMaxSpeed(c: C, uuid: string, mibPerSecond: number): void;
+  migrateGetMaxSpeed(c: C, uuid: string): number;
   setVcpuBandwidth(c: C, uuid: string, quota: number, period: number, flags: number): void;
   setMetadata(c: C, uuid: string, xml: string, key: string, uri: string, flags: number): void;
 

@@ -96,3 +96,32 @@ export interface DomainSample {
   /** Absent when the domain is not active. */
   memory?: MemoryStats;
 }
+
+/** The typed parameters of virDomainMigrateToURI3 hostvisor uses; absent ones are not passed. */
+export interface MigrationParams {
+  /** Where QEMU sends the memory stream, e.g. tcp://192.0.2.5 (VIR_MIGRATE_PARAM_URI). */
+  uri?: string;
+  /** The domain as the destination defines it (VIR_MIGRATE_PARAM_DEST_XML). */
+  destXml?: string;
+  /** Its persistent definition there, when it differs (VIR_MIGRATE_PARAM_PERSIST_XML). */
+  persistXml?: string;
+  /** MiB/s (VIR_MIGRATE_PARAM_BANDWIDTH). */
+  bandwidth?: number;
+  /** With MigrateFlags.PARALLEL (VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS). */
+  parallelConnections?: number;
+  /** Methods, with MigrateFlags.COMPRESSED (VIR_MIGRATE_PARAM_COMPRESSION). */
+  compression?: string[];
+  /** Percent, with MigrateFlags.AUTO_CONVERGE (VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL / _INCREMENT). */
+  autoConvergeInitial?: number;
+  autoConvergeIncrement?: number;
+}
+
+/**
+ * virDomainGetJobStats: the job's type (JobType; NONE when there is none) and its numeric
+ * figures by libvirt's names: time_elapsed, data_total, data_remaining, memory_iteration,
+ * memory_dirty_rate, downtime (of a completed migration), ...
+ */
+export interface DomainJobStats {
+  type: number;
+  stats: Record<string, number>;
+}

@@ -62,6 +62,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportHost(env, exports);
   ExportHostDevices(env, exports);
   ExportDomain(env, exports);
+  ExportMigration(env, exports);
   ExportStats(env, exports);
   ExportEvents(env, exports);
   ExportProcess(env, exports);

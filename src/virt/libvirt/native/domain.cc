@@ -164,20 +164,6 @@ Napi::Value QemuAgentCommand(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), reply.get());
 }
 
-// (conn, uuid, destination URI, flags, new name | null, bandwidth MiB/s)
-Napi::Value MigrateToUri(const Napi::CallbackInfo& info) {
-  ConnRef conn = AcquireArg(info);
-  DomainRef dom = LookupDomain(conn.get(), StringArg(info, 1, "uuid"));
-  std::string duri = StringArg(info, 2, "destination");
-  unsigned long flags = FlagsArg(info, 3);
-  std::string dname = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
-  auto bandwidth = info[5].IsNumber() ? static_cast<unsigned long>(info[5].As<Napi::Number>().Int64Value()) : 0UL;
-  if (virDomainMigrateToURI(dom.get(), duri.c_str(), flags, dname.empty() ? nullptr : dname.c_str(), bandwidth) < 0) {
-    throw LibvirtFailure::Last("virDomainMigrateToURI");
-  }
-  return info.Env().Undefined();
-}
-
 // (conn, uuid, quota µs (-1: no limit), period µs, flags): each vCPU may run `quota` of every
 // `period` (the CFS bandwidth libvirt keeps in <cputune>).
 Napi::Value SetVcpuBandwidth(const Napi::CallbackInfo& info) {
@@ -234,7 +220,6 @@ void ExportDomain(Napi::Env env, Napi::Object exports) {
   Export<SetVcpus>(env, exports, "setVcpus");
   Export<SetMemory>(env, exports, "setMemory");
   Export<QemuAgentCommand>(env, exports, "qemuAgentCommand");
-  Export<MigrateToUri>(env, exports, "migrateToUri");
   Export<SetVcpuBandwidth>(env, exports, "setVcpuBandwidth");
   Export<SetMetadata>(env, exports, "setMetadata");
 }

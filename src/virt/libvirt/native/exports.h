@@ -8,6 +8,7 @@ namespace hv {
 void ExportHost(Napi::Env env, Napi::Object exports);
 void ExportHostDevices(Napi::Env env, Napi::Object exports);
 void ExportDomain(Napi::Env env, Napi::Object exports);
+void ExportMigration(Napi::Env env, Napi::Object exports);
 void ExportStats(Napi::Env env, Napi::Object exports);
 void ExportEvents(Napi::Env env, Napi::Object exports);
 void ExportProcess(Napi::Env env, Napi::Object exports);

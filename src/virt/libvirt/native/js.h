@@ -60,6 +60,9 @@ SharedConnection* ConnectionArg(const Napi::CallbackInfo& info, size_t i);
 // The usual first two arguments: (connection, uuid).
 inline ConnRef AcquireArg(const Napi::CallbackInfo& info) { return ConnectionArg(info, 0)->Acquire(); }
 
+// Typed parameters as a plain object keyed by name (numbers above 2^53 lose precision).
+Napi::Object TypedParams(Napi::Env env, const virTypedParameter* params, int count);
+
 inline Napi::Object Identity(Napi::Env env, virDomainPtr dom) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("uuid", DomainUuid(dom));

@@ -13,25 +13,6 @@ namespace hv {
 
 namespace {
 
-// Numbers above 2^53 lose precision; counters that large are not expected in practice.
-Napi::Object TypedParams(Napi::Env env, const virTypedParameter* params, int count) {
-  Napi::Object o = Napi::Object::New(env);
-  for (int i = 0; i < count; ++i) {
-    const virTypedParameter& p = params[i];
-    switch (p.type) {
-      case VIR_TYPED_PARAM_INT: o.Set(p.field, p.value.i); break;
-      case VIR_TYPED_PARAM_UINT: o.Set(p.field, p.value.ui); break;
-      case VIR_TYPED_PARAM_LLONG: o.Set(p.field, static_cast<double>(p.value.l)); break;
-      case VIR_TYPED_PARAM_ULLONG: o.Set(p.field, static_cast<double>(p.value.ul)); break;
-      case VIR_TYPED_PARAM_DOUBLE: o.Set(p.field, p.value.d); break;
-      case VIR_TYPED_PARAM_BOOLEAN: o.Set(p.field, p.value.b != 0); break;
-      case VIR_TYPED_PARAM_STRING: o.Set(p.field, p.value.s != nullptr ? p.value.s : ""); break;
-      default: break;
-    }
-  }
-  return o;
-}
-
 // virDomainStatsRecordListFree frees the records and the domains in them.
 class StatsRecords {
  public:
