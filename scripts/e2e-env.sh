@@ -6,7 +6,8 @@
 #                             (if qemu:///system does not answer yet; their PIDs are recorded), build
 #                             the tiny guest (cached); prints the environment as one JSON line, also
 #                             written to $E2E_DIR/env.json
-#   scripts/e2e-env.sh stop   stop the virtlogd/libvirtd this script started (by recorded PID only)
+#   scripts/e2e-env.sh stop   stop the virtlogd/libvirtd this script started (by recorded PID only),
+#                             once every `up` has had its `stop`
 #
 # The guest: Debian's kernel booted directly (TCG: nested KVM hangs here) with an initramfs under
 # 4 MB: busybox-static, qemu-ga with its libraries, the virtio modules, and an /init that runs
@@ -43,13 +44,22 @@ stop_daemons() {
   done
 }
 
+# Test files run in parallel and share these daemons: each `up` counts a user, each `stop` one
+# less, and the daemons stop with the last. The lock makes both steps whole.
+mkdir -p "$E2E_DIR"
+exec 9>"$E2E_DIR/lock"
+flock 9
+users() { cat "$E2E_DIR/users" 2>/dev/null || echo 0; }
+
 if [ "${1:-up}" = stop ]; then
-  stop_daemons
+  left=$(( $(users) > 0 ? $(users) - 1 : 0 ))
+  echo "$left" > "$E2E_DIR/users"
+  [ "$left" -eq 0 ] && stop_daemons
   exit 0
 fi
 [ "${1:-up}" = up ] || die "usage: $0 [up|stop]"
+echo $(( $(users) + 1 )) > "$E2E_DIR/users"
 
-mkdir -p "$E2E_DIR"
 chmod 755 "$E2E_DIR"
 
 # --- packages -----------------------------------------------------------------------------------
@@ -75,14 +85,14 @@ answers() { timeout 10 virsh -q -c "$URI" uri >/dev/null 2>&1; }
 if ! answers; then
   if ! alive "$(pid_of /run/virtlogd.pid)"; then
     rm -f /run/virtlogd.pid
-    virtlogd -d
+    virtlogd -d 9>&-
     for _ in $(seq 50); do alive "$(pid_of /run/virtlogd.pid)" && break; sleep 0.1; done
     pid_of /run/virtlogd.pid > "$E2E_DIR/virtlogd.started"
     log "started virtlogd ($(cat "$E2E_DIR/virtlogd.started"))"
   fi
   if ! alive "$(pid_of /run/libvirtd.pid)"; then
     rm -f /run/libvirtd.pid
-    libvirtd -d
+    libvirtd -d 9>&-
     for _ in $(seq 100); do alive "$(pid_of /run/libvirtd.pid)" && break; sleep 0.1; done
     pid_of /run/libvirtd.pid > "$E2E_DIR/libvirtd.started"
     log "started libvirtd ($(cat "$E2E_DIR/libvirtd.started"))"

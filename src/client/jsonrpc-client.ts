@@ -45,11 +45,12 @@ type MessageListener = (body: unknown, frame: Frame) => void;
 export class JsonRpcClient {
   private readonly pending = new Map<string, Pending>();
   private readonly subscriptions = new Map<string, MessageListener>();
-  private readonly frameWaiters: Array<{ match: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
+  private readonly frameWaiters: Array<{ match: (f: Frame) => boolean; resolve: (f: Frame) => void; reject: (err: Error) => void }> = [];
   private readonly parser = new FrameParser({ maxFrameSize: 1 << 30, maxHeaders: 1000, maxHeaderLine: 1 << 20 }, (f) => this.onFrame(f));
   private readonly requestQueue: string;
   private readonly responseQueue: string;
   private closedError: Error | undefined;
+  private readonly closeListeners: Array<(err: Error) => void> = [];
 
   private constructor(
     private readonly socket: net.Socket,
@@ -162,13 +163,23 @@ export class JsonRpcClient {
     }
   }
 
+  /** The next frame that matches; rejects when the connection is lost first. */
   private nextFrame(match: (f: Frame) => boolean): Promise<Frame> {
-    return new Promise((resolve) => this.frameWaiters.push({ match, resolve }));
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => this.frameWaiters.push({ match, resolve, reject }));
+  }
+
+  /** Called once when the connection is lost (or closed), with why. */
+  onClose(listener: (err: Error) => void): void {
+    if (this.closedError) listener(this.closedError);
+    else this.closeListeners.push(listener);
   }
 
   private fail(err: Error): void {
     if (this.closedError) return;
     this.closedError = err;
+    for (const listener of this.closeListeners.splice(0)) listener(err);
+    for (const waiter of this.frameWaiters.splice(0)) waiter.reject(err);
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       pending.reject(err);

@@ -106,7 +106,7 @@ async function connectPeer(dst: string, settings: MigrationSettings): Promise<Pe
         tls: { cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile), ca: readFileSync(settings.tls.caFile) },
       }),
     });
-    return { call: (method, params) => client.call(method, params), close: () => client.close() };
+    return { call: (method, params) => client.call(method, params), onLost: (listener) => client.onClose(listener), close: () => client.close() };
   } catch (err) {
     throw new MigrationError(MigrationErrorCode.noConPeer, `could not reach the destination's daemon at ${dst}: ${(err as Error).message}`);
   }

@@ -19,63 +19,13 @@ import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
 import { answerViolations, statusEventViolations } from '../helpers/contract.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { consoleOf, diskOf, domainXml, type E2eEnv, type Guest } from '../helpers/e2e-guest.js';
 
 const run = promisify(execFile);
 const envScript = join(repoRoot, 'scripts', 'e2e-env.sh');
 
-interface E2eEnv {
-  uri: string;
-  dir: string;
-  kernel: string;
-  initrd: string;
-  channelsDir: string;
-  emulator: string;
-}
-
-interface Guest {
-  uuid: string;
-  name: string;
-  ip: string;
-  mac: string;
-  tap: string;
-  qemuAgent: boolean;
-}
-
-const A: Guest = { uuid: 'e2e0a000-0000-4000-8000-00000000000a', name: 'hv-e2e-a', ip: '192.0.2.10', mac: '52:54:00:e2:e0:0a', tap: 'hve2ea0', qemuAgent: true };
-const B: Guest = { uuid: 'e2e0b000-0000-4000-8000-00000000000b', name: 'hv-e2e-b', ip: '192.0.2.11', mac: '52:54:00:e2:e0:0b', tap: 'hve2eb0', qemuAgent: false };
-
-const consoleOf = (env: E2eEnv, g: Guest): string => join(env.dir, `console-${g.name}.log`);
-const diskOf = (env: E2eEnv, g: Guest): string => join(env.dir, `disk-${g.name}.img`);
-
-function domainXml(env: E2eEnv, g: Guest): string {
-  const qga = g.qemuAgent ? `<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>` : '';
-  return `<domain type='qemu'>
-  <name>${g.name}</name>
-  <uuid>${g.uuid}</uuid>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>${env.kernel}</kernel>
-    <initrd>${env.initrd}</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 hvname=${g.name} hvip=${g.ip}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>${env.emulator}</emulator>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${diskOf(env, g)}'/><target dev='vda' bus='virtio'/></disk>
-    <interface type='ethernet'><mac address='${g.mac}'/><target dev='${g.tap}'/><model type='virtio'/></interface>
-    <controller type='virtio-serial' index='0'/>
-    <channel type='unix'><source mode='bind' path='${env.channelsDir}/${g.uuid}.ovirt-guest-agent.0'/><target type='virtio' name='ovirt-guest-agent.0'/></channel>
-    ${qga}
-    <serial type='file'><source path='${consoleOf(env, g)}'/><target port='0'/></serial>
-    <memballoon model='virtio'><stats period='1'/></memballoon>
-  </devices>
-</domain>`;
-}
+const A: Guest & { tap: string } = { uuid: 'e2e0a000-0000-4000-8000-00000000000a', name: 'hv-e2e-a', ip: '192.0.2.10', mac: '52:54:00:e2:e0:0a', tap: 'hve2ea0', qemuAgent: true };
+const B: Guest & { tap: string } = { uuid: 'e2e0b000-0000-4000-8000-00000000000b', name: 'hv-e2e-b', ip: '192.0.2.11', mac: '52:54:00:e2:e0:0b', tap: 'hve2eb0', qemuAgent: false };
 
 /** The last VM.getStats answer per VM, and the guests' console files, shown when a wait fails. */
 const lastStats = new Map<string, unknown>();

@@ -10,7 +10,8 @@ import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { parseDomainXml } from '../../src/virt/domain-xml.js';
 import { writeTestHost } from '../doubles/testhost.js';
 import { statusEventViolations } from '../helpers/contract.js';
-import { callError, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { callError } from '../helpers/call-error.js';
+import { readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const FAST = {
   HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '0.5',

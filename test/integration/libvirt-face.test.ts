@@ -7,11 +7,14 @@ import { BlockingLibvirt } from '../../src/virt/libvirt/blocking.js';
 import {
   DomainState,
   ErrorCode,
+  JobStatsFlags,
   LibvirtError,
+  MigrateFlags,
   StatsGroup,
   UndefineFlags,
   clientLibVersion,
   formatVersion,
+  type MigrationParams,
 } from '../../src/virt/libvirt/index.js';
 
 const URI = 'test:///default';
@@ -142,6 +145,61 @@ describe('sharing', () => {
     } finally {
       other.close();
     }
+  });
+});
+
+describe('live migration calls on the test driver', () => {
+  // The test driver implements none of the job and tuning calls: each one fails as a LibvirtError
+  // naming the call (the default `test` domain is running).
+  it('job stats, abort and the speed and downtime limits answer VIR_ERR_NO_SUPPORT', () => {
+    const test = conn.lookupByName('test').uuid;
+    expect(conn.state(test).state).toBe(DomainState.RUNNING);
+    const calls: [string, () => unknown][] = [
+      ['virDomainGetJobStats', () => conn.jobStats(test)],
+      ['virDomainGetJobStats', () => conn.jobStats(test, JobStatsFlags.COMPLETED)],
+      ['virDomainAbortJob', () => conn.abortJob(test)],
+      ['virDomainMigrateSetMaxSpeed', () => conn.migrateSetMaxSpeed(test, 100)],
+      ['virDomainMigrateGetMaxSpeed', () => conn.migrateGetMaxSpeed(test)],
+      ['virDomainMigrateSetMaxDowntime', () => conn.migrateSetMaxDowntime(test, 300)],
+    ];
+    for (const [call, fn] of calls) {
+      const err = thrown(fn);
+      expect({ call: err.call, code: err.code }).toEqual({ call, code: ErrorCode.NO_SUPPORT });
+    }
+    expect(thrown(() => conn.jobStats(UNKNOWN)).code).toBe(ErrorCode.NO_DOMAIN);
+  });
+
+  it('migrateToUri3 builds every parameter; the test driver refuses peer-to-peer migration', () => {
+    const test = conn.lookupByName('test').uuid;
+    const params: MigrationParams = {
+      uri: 'tcp://192.0.2.5',
+      destXml: conn.xmlDesc(test),
+      persistXml: conn.xmlDesc(test),
+      bandwidth: 64,
+      parallelConnections: 2,
+      compression: ['xbzrle', 'zlib'],
+      autoConvergeInitial: 20,
+      autoConvergeIncrement: 10,
+    };
+    const flags = MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.COMPRESSED | MigrateFlags.AUTO_CONVERGE | MigrateFlags.PARALLEL;
+    const err = thrown(() => conn.migrateToUri3(test, 'qemu+tcp://192.0.2.5/system', params, flags));
+    expect({ call: err.call, codeName: err.codeName }).toEqual({ call: 'virDomainMigrateToURI3', codeName: 'VIR_ERR_ARGUMENT_UNSUPPORTED' });
+  });
+
+  it('refuses numbers libvirt would wrap and values of the wrong type before calling it', () => {
+    const test = conn.lookupByName('test').uuid;
+    const migrate = (params: unknown) => () => conn.migrateToUri3(test, 'qemu+tcp://192.0.2.5/system', params as MigrationParams, 0);
+    expect(migrate({ bandwidth: -1 })).toThrow(RangeError);
+    expect(migrate({ parallelConnections: 1.5 })).toThrow(RangeError);
+    expect(migrate({ autoConvergeInitial: 2 ** 31 })).toThrow(RangeError);
+    expect(migrate({ bandwidth: '64' })).toThrow(TypeError);
+    expect(migrate({ uri: 42 })).toThrow(TypeError);
+    expect(migrate({ compression: ['xbzrle', 1] })).toThrow(TypeError);
+    expect(migrate(null)).toThrow(TypeError);
+    // An optional property set to undefined is absent, as in TS: the call reaches libvirt.
+    expect(thrown(migrate({ uri: undefined, bandwidth: undefined, compression: undefined })).call).toBe('virDomainMigrateToURI3');
+    expect(() => conn.migrateSetMaxSpeed(test, -5)).toThrow(RangeError);
+    expect(() => conn.migrateSetMaxDowntime(test, Number.NaN)).toThrow(RangeError);
   });
 });
 

@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallError, JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { answerViolations, statusEventViolations } from '../helpers/contract.js';
-import { callError, readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { callError } from '../helpers/call-error.js';
+import { readyPort, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const FAST = {
   HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '0.5',

@@ -31,7 +31,9 @@ function setup(options: { create?: Array<Error | undefined>; connectFails?: bool
   const vm = registry.add(VM, 'a', 'Up');
   const peerCalls: string[] = [];
   const creates = [...(options.create ?? [undefined])];
+  let lost: () => void = () => undefined;
   const peer: PeerConnection = {
+    onLost: (listener) => (lost = listener),
     call: async (method) => {
       peerCalls.push(method);
       if (method === 'VM.migrationCreate') {
@@ -95,6 +97,7 @@ function setup(options: { create?: Array<Error | undefined>; connectFails?: bool
     finish: (err?: Error) => finishMigration(err),
     setJob: (stats: Record<string, number>) => (job = { type: 2, stats }),
     tick: () => tick(),
+    loseDestination: () => lost(),
   };
 }
 
@@ -166,6 +169,16 @@ describe('an outgoing migration', () => {
     expect(t.libvirtCalls.filter((c) => c.startsWith('downtime'))).toEqual(['downtime 101', 'downtime 104', 'downtime 120', 'downtime 189', 'downtime 500', 'downtime 500']);
     expect(t.libvirtCalls.at(-1)).toBe('abort');
     expect(t.migration.error).toMatchObject({ code: 12, message: 'the migration did not converge: aborted by its convergence schedule' });
+    expect(t.vm.status).toBe('Up');
+  });
+
+  it("aborts when the destination's daemon goes away mid-way, and says so", async () => {
+    const t = setup();
+    await t.settle();
+    t.loseDestination();
+    await t.migration.finished;
+    expect(t.libvirtCalls.at(-1)).toBe('abort');
+    expect(t.migration.error).toMatchObject({ code: 12, message: "lost the connection to the destination's daemon at 192.0.2.5:54321" });
     expect(t.vm.status).toBe('Up');
   });
 

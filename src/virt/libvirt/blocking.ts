@@ -167,27 +167,41 @@ export class LibvirtCalls {
 
   // Live migration.
 
-  /** virDomainMigrateToURI3 (flags: MigrateFlags); returns when the migration has ended: workers only. */
+  /**
+   * virDomainMigrateToURI3 (flags: MigrateFlags). Blocks until the migration ends, which may take
+   * minutes: workers only, and the monitor calls below come from another worker meanwhile.
+   */
   migrateToUri3(uuid: string, destinationUri: string, params: MigrationParams, flags: number): void {
     native.migrateToUri3(this.handle, uuid, destinationUri, params, flags);
   }
-  /** The running job, or with JobStatsFlags.COMPLETED the last completed one; type NONE when none. */
+  /**
+   * virDomainGetJobStats: the running job, or with JobStatsFlags.COMPLETED the last completed one;
+   * type JobType.NONE when there is none. Only the numeric figures are kept: a completed job's
+   * `success` (boolean) and `errmsg` (string) are left out, its type already says how it ended.
+   * The test driver answers VIR_ERR_NO_SUPPORT.
+   */
   jobStats(uuid: string, flags = 0): DomainJobStats {
     const { type, stats } = native.jobStats(this.handle, uuid, flags);
     const figures: Record<string, number> = {};
     for (const [name, value] of Object.entries(stats)) if (typeof value === 'number') figures[name] = value;
     return { type, stats: figures };
   }
+  /** virDomainAbortJob: before the switch-over QEMU gives the migration up and the domain runs on here. */
   abortJob(uuid: string): void {
     native.abortJob(this.handle, uuid);
   }
-  /** The longest pause the end of the migration may take, ms. */
+  /**
+   * virDomainMigrateSetMaxDowntime, ms: the longest pause the switch-over may take. The convergence
+   * schedule raises it step by step while the migration runs.
+   */
   migrateSetMaxDowntime(uuid: string, ms: number): void {
     native.migrateSetMaxDowntime(this.handle, uuid, ms);
   }
+  /** virDomainMigrateSetMaxSpeed, MiB/s; QEMU takes it with no migration running too. */
   migrateSetMaxSpeed(uuid: string, mibPerSecond: number): void {
     native.migrateSetMaxSpeed(this.handle, uuid, mibPerSecond);
   }
+  /** virDomainMigrateGetMaxSpeed, MiB/s. */
   migrateGetMaxSpeed(uuid: string): number {
     return native.migrateGetMaxSpeed(this.handle, uuid);
   }

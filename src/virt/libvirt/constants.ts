@@ -93,7 +93,10 @@ export const DestroyFlags = { DEFAULT: 0, GRACEFUL: 1 << 0, REMOVE_LOGS: 1 << 1 
 /** Special timeouts of qemuAgentCommand, in seconds; any value ≥ 0 is a timeout of its own. */
 export const AgentTimeout = { BLOCK: -2, DEFAULT: -1, NOWAIT: 0 } as const;
 
-/** virDomainMigrateFlags most used by a host supervisor. */
+/**
+ * virDomainMigrateFlags through PARALLEL; the later ones (synchronous disk writes, postcopy
+ * recovery, zero-copy) are for migrations hostvisor does not start.
+ */
 export const MigrateFlags = {
   LIVE: 1 << 0,
   PEER2PEER: 1 << 1,
@@ -101,9 +104,15 @@ export const MigrateFlags = {
   PERSIST_DEST: 1 << 3,
   UNDEFINE_SOURCE: 1 << 4,
   PAUSED: 1 << 5,
+  NON_SHARED_DISK: 1 << 6,
+  NON_SHARED_INC: 1 << 7,
+  CHANGE_PROTECTION: 1 << 8,
+  UNSAFE: 1 << 9,
+  OFFLINE: 1 << 10,
   COMPRESSED: 1 << 11,
   ABORT_ON_ERROR: 1 << 12,
   AUTO_CONVERGE: 1 << 13,
+  RDMA_PIN_ALL: 1 << 14,
   POSTCOPY: 1 << 15,
   TLS: 1 << 16,
   PARALLEL: 1 << 17,

@@ -26,6 +26,8 @@ import type { OutgoingRequest } from './request.js';
 /** A connection to the destination's daemon. */
 export interface PeerConnection {
   call(method: string, params: Record<string, unknown>): Promise<unknown>;
+  /** Called when the connection is lost: the destination's daemon is gone. */
+  onLost(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -73,8 +75,8 @@ export class OutgoingMigration {
   private readonly cancel = new AbortController();
   private downtime: number | undefined;
   private failure: MigrationError | undefined;
-  /** Set when the schedule, not a person, aborted the job. */
-  private abortedBySchedule = false;
+  /** Why the job was aborted, when not by a cancel: the schedule, or the destination gone. */
+  private abortReason: string | undefined;
   /** Its id in Host.getJobs. */
   readonly jobId = randomUUID();
   readonly finished: Promise<void>;
@@ -140,6 +142,8 @@ export class OutgoingMigration {
       preparedThere = true;
       this.checkCancelled();
       this.state = 'migrating';
+      // Without its daemon the destination cannot take the VM up: stop sending it.
+      peer.onLost(() => void this.destinationLost());
       await this.migrateDomain(xml);
       await this.succeeded();
     } catch (err) {
@@ -222,7 +226,7 @@ export class OutgoingMigration {
       await this.deps.libvirt.migrate(uuid, this.settings.libvirtUri(request.dstHost), { ...request.libvirtParams, destXml: xml }, request.flags);
     } catch (err) {
       if (this.cancel.signal.aborted) throw new MigrationError(MigrationErrorCode.migCancelErr, 'Migration canceled');
-      if (this.abortedBySchedule) throw new MigrationError(MigrationErrorCode.migrateErr, 'the migration did not converge: aborted by its convergence schedule');
+      if (this.abortReason !== undefined) throw new MigrationError(MigrationErrorCode.migrateErr, this.abortReason);
       throw MigrationError.fromLibvirt(err);
     } finally {
       stopMonitor();
@@ -254,14 +258,24 @@ export class OutgoingMigration {
         return;
       case 'abort':
         this.deps.log.warn({ vmId }, 'migration does not converge: aborting it, as its schedule says');
-        this.abortedBySchedule = true;
-        await this.deps.libvirt.abort(vmId).catch((err: unknown) => this.deps.log.error({ vmId, err }, 'could not abort the migration'));
+        await this.abortJob('the migration did not converge: aborted by its convergence schedule');
         return;
       case 'postcopy':
         // Post-copy is not offered (its failure loses the VM): the next action follows.
         this.deps.log.info({ vmId }, 'post-copy asked by the convergence schedule: not supported, skipped');
         return;
     }
+  }
+
+  private async destinationLost(): Promise<void> {
+    if (this.state !== 'migrating') return;
+    this.deps.log.warn({ vmId: this.vm.id, dst: this.request.dst }, "lost the destination's daemon mid-migration: aborting it");
+    await this.abortJob(`lost the connection to the destination's daemon at ${this.request.dst}`);
+  }
+
+  private async abortJob(reason: string): Promise<void> {
+    this.abortReason ??= reason;
+    await this.deps.libvirt.abort(this.vm.id).catch((err: unknown) => this.deps.log.error({ vmId: this.vm.id, err }, 'could not abort the migration'));
   }
 
   private async succeeded(): Promise<void> {
