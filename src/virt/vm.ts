@@ -203,8 +203,9 @@ export class Vm {
         if (this.status !== 'Down') this.setStatus('Powering down');
         return;
       case 'Stopped':
-        // Already Down: whoever ended the run (a destroy, a migration) said why first.
-        if (this.status === 'Down') return;
+        // Already Down: whoever ended the run (a destroy, a migration) said why first. A
+        // migration of ours says it itself, once it has the outcome VM.getMigrationStatus reports.
+        if (this.status === 'Down' || (this.status === 'Migration Source' && event.detail === 'Migrated')) return;
         this.markDown(exitFor(event.detail, this.requested));
         return;
       default:

@@ -16,7 +16,9 @@ import { answerViolations, migrationEventViolations, statusEventViolations } fro
 import { callError } from '../helpers/call-error.js';
 import { startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { consoleOf, domainXml, type Guest } from '../helpers/e2e-guest.js';
+import { lockHypervisor, unlockHypervisor } from '../helpers/host-lock.js';
 import { twoHostsStop, twoHostsUp, virsh, type TwoHostsEnv } from '../helpers/two-hosts.js';
+import { until as poll } from '../helpers/until.js';
 
 const M: Guest = { uuid: 'e2e0c000-0000-4000-8000-00000000000c', name: 'hv-mig-m', ip: '192.0.2.12', mac: '52:54:00:e2:e0:0c', qemuAgent: true, disk: false };
 const N: Guest = { uuid: 'e2e0d000-0000-4000-8000-00000000000d', name: 'hv-mig-n', ip: '192.0.2.13', mac: '52:54:00:e2:e0:0d', qemuAgent: true, disk: false };
@@ -41,21 +43,9 @@ const DAEMON_ENV = {
   HOSTVISOR_DAEMON_STOP_TIMEOUT: '10',
 };
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (last instanceof Error && last.message.startsWith('the migration ended')) throw last;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** A migration that ended while something else was awaited is not worth waiting on. */
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T> =>
+  poll(what, probe, ms, { fatal: (err) => err instanceof Error && err.message.startsWith('the migration ended') });
 
 describe('live migration between two real libvirt hosts, each with its own hostvisord', () => {
   let env: TwoHostsEnv;
@@ -105,6 +95,7 @@ describe('live migration between two real libvirt hosts, each with its own hostv
   }
 
   beforeAll(async () => {
+    await lockHypervisor();
     env = await twoHostsUp();
     await removeGuests();
     // One at a time, so a failure leaves every started daemon to afterAll.
@@ -121,6 +112,7 @@ describe('live migration between two real libvirt hosts, each with its own hostv
     const codes = await Promise.all(sides.map((s) => stopDaemon(s.daemon, s.client)));
     await removeGuests().catch(() => undefined);
     await twoHostsStop().catch(() => undefined);
+    unlockHypervisor();
     expect([codes, sides.map((s) => s.daemon.logs.filter((l) => l.level >= 50).map((l) => l.msg))]).toEqual([sides.map(() => 0), sides.map(() => [])]);
   }, 120_000);
 

@@ -20,6 +20,8 @@ import { repoRoot } from '../../src/paths.js';
 import { answerViolations, statusEventViolations } from '../helpers/contract.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { consoleOf, diskOf, domainXml, type E2eEnv, type Guest } from '../helpers/e2e-guest.js';
+import { lockHypervisor, unlockHypervisor } from '../helpers/host-lock.js';
+import { until as poll } from '../helpers/until.js';
 
 const run = promisify(execFile);
 const envScript = join(repoRoot, 'scripts', 'e2e-env.sh');
@@ -35,24 +37,9 @@ function consoleTails(): string {
   return consoles.map((path) => `${path}: ${existsSync(path) ? JSON.stringify(readFileSync(path, 'utf8').slice(-600)) : '(none)'}`).join('; ');
 }
 
-/** Polls `probe` until it returns something other than undefined. */
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms: number, every = 250): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const seen = JSON.stringify(Object.fromEntries(lastStats));
-      throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}; last stats: ${seen}; consoles: ${consoleTails()}`);
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+/** `until` of the helpers, showing the last stats and the consoles when it times out. */
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T> =>
+  poll(what, probe, ms, { context: () => `last stats: ${JSON.stringify(Object.fromEntries(lastStats))}; consoles: ${consoleTails()}` });
 
 async function virsh(...args: string[]): Promise<string> {
   const { stdout } = await run('virsh', ['-q', '-c', 'qemu:///system', ...args], { timeout: 30_000 });
@@ -119,6 +106,7 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
   }
 
   beforeAll(async () => {
+    await lockHypervisor();
     // A fresh machine installs ~300 MB of packages first; afterwards this takes a few seconds.
     const { stdout } = await run('bash', [envScript, 'up'], { timeout: 900_000, maxBuffer: 64 << 20 });
     env = JSON.parse(stdout.trim().split('\n').at(-1)!) as E2eEnv;
@@ -138,6 +126,7 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
     const code = await stop();
     await removeDomains().catch(() => undefined);
     await run('bash', [envScript, 'stop'], { timeout: 60_000 }).catch(() => undefined);
+    unlockHypervisor();
     console.log(`real-qemu e2e timings (s since start): ${JSON.stringify(timings)}`);
     expect(code).toBe(0);
   }, 120_000);
