@@ -18,7 +18,7 @@ const alive = (pid: number): boolean => {
   }
 };
 
-export async function lockHypervisor(timeoutMs = 600_000): Promise<void> {
+export async function lockHypervisor(timeoutMs = 840_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
