@@ -69,16 +69,4 @@ export class Migrations {
   forget(vmId: string): void {
     if (this.outgoing.get(vmId)?.ended) this.outgoing.delete(vmId);
   }
-
-  /** Migrations running away from this host. */
-  get outgoingCount(): number {
-    let n = 0;
-    for (const m of this.outgoing.values()) if (!m.ended) n++;
-    return n;
-  }
-
-  /** Waits for every outgoing migration to end (tests, the daemon's stop). */
-  async settled(): Promise<void> {
-    await Promise.all([...this.outgoing.values()].map((m) => m.finished));
-  }
 }

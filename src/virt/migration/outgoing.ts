@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../log.js';
 import type { JobRegistry } from '../jobs.js';
+import { JobType } from '../libvirt/constants.js';
 import type { DomainJobStats, MigrationParams } from '../libvirt/types.js';
 import { ExitCode, ExitReason, exitInfo, type Vm } from '../vm.js';
 import { ConvergenceTracker, type ConvergenceAction, type ConvergenceSchedule } from './convergence.js';
@@ -241,7 +242,7 @@ export class OutgoingMigration {
     } catch {
       return; // the job ended between two readings
     }
-    if (job.type === 0) return; // not started yet, or just ended
+    if (job.type === JobType.NONE) return; // not started yet, or just ended
     const progress = this.progress.update(job.stats);
     this.deps.statusEvent(this.vm.id, { progress, postcopy: false });
     this.deps.jobs.update(this.jobId, { progress });
