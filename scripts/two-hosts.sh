@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Two real libvirt hosts on this one machine, for the migration tests (test/e2e/migration.test.ts):
+# Two real libvirt hosts on this one machine, for the migration tests (test/e2e/migration.test.ts,
+# test/e2e/two-hosts.test.ts):
 #
 #   scripts/two-hosts.sh [up]   host A is scripts/e2e-env.sh's qemu:///system (started by it, with
 #                               the test guest); host B is a second virtlogd + libvirtd in a private
@@ -7,7 +8,12 @@
 #                               /var/cache/libvirt and /var/log/libvirt, listening on
 #                               qemu+tcp://127.0.0.1:16510/system (loopback, no auth). Idempotent.
 #                               Prints one JSON line: e2e-env.sh's, plus `hostB`.
-#   scripts/two-hosts.sh stop   destroys B's domains, stops B's daemons, then e2e-env.sh stop.
+#   scripts/two-hosts.sh stop   once every `up` has had its `stop`: destroys B's domains and stops
+#                               B's daemons (by the PIDs in B's /run); then e2e-env.sh stop.
+#
+# State under $E2E_DIR/host-b: B's bind-mounted folders (run, etc, lib, cache, log), its user count
+# and lock. B's configuration is a copy of A's /etc/libvirt with its own host_uuid and the TCP
+# listener, so its qemu.conf is A's: the same QEMU user, dynamic ownership and security driver.
 #
 # Both hosts share the network namespace and every path outside those folders, so the guest's
 # kernel, initramfs, disk and console files under the e2e folder are the same files for both (the
@@ -24,8 +30,14 @@ B_HOST_UUID=5e2ed0b0-0000-4000-8000-00000000000b
 
 log() { echo "two-hosts: $*" >&2; }
 die() { log "$*"; exit 1; }
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 pid_of() { [ -f "$1" ] && cat "$1" || true; }
+# That process, named so, not yet a zombie (a killed daemon nobody reaps stays one; a stale PID
+# file may name a reused PID).
+running() {
+  local pid=$1 name=$2 stat
+  [ -n "$pid" ] && stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ $stat == "$pid ($name) "* && $stat != "$pid ($name) Z"* ]]
+}
 # A zombie from an earlier namespace can hold the name: only an answering socket counts.
 b_answers() { virsh -q -c "$B_URI" version >/dev/null 2>&1; }
 
@@ -39,26 +51,39 @@ stop_b() {
   fi
   for name in libvirtd virtlogd; do
     pid=$(pid_of "$B_DIR/run/$name.pid")
-    if alive "$pid"; then
+    if running "$pid" "$name"; then
       kill "$pid"
-      for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
-      alive "$pid" && kill -9 "$pid"
+      for _ in $(seq 50); do running "$pid" "$name" || break; sleep 0.1; done
+      running "$pid" "$name" && kill -9 "$pid"
       log "stopped host B's $name ($pid)"
     fi
     rm -f "$B_DIR/run/$name.pid"
   done
 }
 
+# As e2e-env.sh for host A: each `up` counts a user of B, each `stop` one less, and B stops with
+# the last, under a lock of its own (fd 8, kept from every process started here: a daemon holding
+# it would hold the lock).
+mkdir -p "$B_DIR"
+exec 8>"$B_DIR/lock"
+flock 8
+users() { cat "$B_DIR/users" 2>/dev/null || echo 0; }
+
 if [ "${1:-up}" = stop ]; then
-  stop_b
-  "$HERE/e2e-env.sh" stop
+  left=$(( $(users) > 0 ? $(users) - 1 : 0 ))
+  echo "$left" > "$B_DIR/users"
+  [ "$left" -eq 0 ] && stop_b
+  "$HERE/e2e-env.sh" stop 8>&-
   exit 0
 fi
 [ "${1:-up}" = up ] || die "usage: $0 [up|stop]"
+echo $(( $(users) + 1 )) > "$B_DIR/users"
 
-A_ENV=$("$HERE/e2e-env.sh" up | tail -n 1)
+A_ENV=$("$HERE/e2e-env.sh" up 8>&- | tail -n 1)
 
 if ! b_answers; then
+  # Counts left from a B that is gone (a run killed before its stop) are void.
+  echo 1 > "$B_DIR/users"
   stop_b
   mkdir -p "$B_DIR"/{run,etc,lib,cache,log}
   # B's configuration: A's, with its own identity and a TCP listener on loopback.
@@ -82,7 +107,7 @@ EOF
     mkdir -p /run/libvirt /var/log/libvirt/qemu /var/lib/libvirt/qemu/channels /var/cache/libvirt/qemu
     virtlogd -d
     libvirtd -d --listen
-  "
+  " 8>&-
   for _ in $(seq 100); do b_answers && break; sleep 0.1; done
   b_answers || die "host B ($B_URI) does not answer after starting its libvirtd"
   log "started host B: libvirtd $(pid_of "$B_DIR/run/libvirtd.pid"), $B_URI"

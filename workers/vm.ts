@@ -6,8 +6,8 @@
  */
 import type { CreateOutcome, DestroyOutcome, DiscoveredDomain, VmTasks } from '../src/tasks/vm.js';
 import { parseDomainXml } from '../src/virt/domain-xml.js';
-import { connectionFor } from '../src/virt/libvirt/blocking.js';
-import { DomainState } from '../src/virt/libvirt/constants.js';
+import { connectionFor, type BlockingLibvirt } from '../src/virt/libvirt/blocking.js';
+import { DomainState, JobOperation, JobType } from '../src/virt/libvirt/constants.js';
 import { LibvirtError } from '../src/virt/libvirt/errors.js';
 import { qemuProcesses, runsQemuProcesses } from '../src/virt/qemu-processes.js';
 
@@ -19,12 +19,26 @@ export function discover(task: { uri: string }): DiscoveredDomain[] {
   for (const { uuid } of conn.listDomains()) {
     try {
       const description = parseDomainXml(conn.xmlDesc(uuid));
-      out.push({ ...description, uuid, state: conn.state(uuid).state, persistent: conn.isPersistent(uuid), pid: pids.get(uuid) ?? 0 });
+      const migration = migrationOf(conn, uuid);
+      out.push({ ...description, uuid, state: conn.state(uuid).state, persistent: conn.isPersistent(uuid), pid: pids.get(uuid) ?? 0, ...(migration && { migration }) });
     } catch (err) {
       if (!(err instanceof LibvirtError)) throw err;
     }
   }
   return out;
+}
+
+/** The migration libvirt runs for a domain, if any (drivers without job stats have none). */
+function migrationOf(conn: BlockingLibvirt, uuid: string): 'out' | 'in' | undefined {
+  try {
+    const job = conn.jobStats(uuid);
+    if (job.type === JobType.NONE) return undefined;
+    if (job.stats['operation'] === JobOperation.MIGRATION_OUT) return 'out';
+    if (job.stats['operation'] === JobOperation.MIGRATION_IN) return 'in';
+  } catch (err) {
+    if (!(err instanceof LibvirtError)) throw err;
+  }
+  return undefined;
 }
 
 /** Defines and starts a domain; a domain that fails to start is undefined again. */

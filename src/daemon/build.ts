@@ -53,11 +53,16 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
 
   const vms = buildVms({ hypervisor, commandTimeout: settings.vmCommandTimeout });
   const sampling = buildSampling(settings.sampling, vms, periodic, log);
+  const jobs = new JobRegistry();
+  const migrations = buildMigrations(settings.migration, { vms, host: sampling.host, rpc, jobs, log });
   const recovered = recovery({
     uri: settings.uri,
     registry: vms.registry,
     periodic,
-    onRecovered: () => sampling.host.refreshResources(),
+    onRecovered: () => {
+      sampling.host.refreshResources();
+      for (const vm of vms.registry.all()) if (vm.status === 'Migration Source') migrations.watchRecovered(vm);
+    },
     log,
   });
   const guests = buildGuests(settings.guests, vms.registry, qga, scheduler);
@@ -86,8 +91,6 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     }),
     guests.qgaOperation,
   ];
-  const jobs = new JobRegistry();
-  const migrations = buildMigrations(settings.migration, { vms, host: sampling.host, rpc, jobs, log });
   const finite = (age: number): number | null => (Number.isFinite(age) ? age : null);
   const serving = buildServing(config, settings, {
     vms,

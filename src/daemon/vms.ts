@@ -66,7 +66,7 @@ export function recovery(options: RecoveryOptions): Recovery {
     name: 'recovery',
     async start() {
       const domains = await vmTasks.discover(options.periodic, { uri: options.uri });
-      for (const domain of domains) options.registry.add(domain.uuid, domain.name, recoveredStatus(domain.state)).describe(domain);
+      for (const domain of domains) options.registry.add(domain.uuid, domain.name, recoveredStatus(domain.state, domain.migration)).describe(domain);
       options.onRecovered();
       done = true;
       options.log.info({ vms: options.registry.size }, 'recovered the VMs on the host');
@@ -76,8 +76,14 @@ export function recovery(options: RecoveryOptions): Recovery {
   return { part, done: () => done };
 }
 
-/** A domain's libvirt state as the VM status it is recovered in. */
-function recoveredStatus(state: number): VmStatus {
+/**
+ * A domain's libvirt state as the VM status it is recovered in. A migration libvirt is still
+ * running (the daemon restarted in the middle) is reported as such; libvirt's events end it:
+ * Stopped/Migrated (Down, exitReason 4) or Resumed (Up) on either side.
+ */
+export function recoveredStatus(state: number, migration?: 'out' | 'in'): VmStatus {
+  if (migration === 'out') return 'Migration Source';
+  if (migration === 'in') return 'Migration Destination';
   switch (state) {
     case DomainState.RUNNING:
     case DomainState.BLOCKED:

@@ -12,6 +12,8 @@ export interface DiscoveredDomain extends DomainDescription {
   persistent: boolean;
   /** QEMU's process id; 0 when unknown (not running, or a driver without processes). */
   pid: number;
+  /** A migration libvirt is running for it: away from this host, or arriving here. */
+  migration?: 'out' | 'in';
 }
 
 export type CreateOutcome = { ok: true; domain: DiscoveredDomain } | { ok: false; stage: 'define' | 'start'; error: LibvirtErrorData };

@@ -105,6 +105,8 @@ export class Vm {
   vcpuBandwidth: VcpuBandwidth | undefined;
   /** QEMU's process id; 0 while unknown. */
   pid = 0;
+  /** A migration of this daemon runs it, and reports its end itself (migration/outgoing.ts). */
+  migrationReportsEnd = false;
   /** A power-down chain is trying its methods after the first one (power-down.ts). */
   powerDownRunning = false;
   private requested: Requested;
@@ -205,7 +207,7 @@ export class Vm {
       case 'Stopped':
         // Already Down: whoever ended the run (a destroy, a migration) said why first. A
         // migration of ours says it itself, once it has the outcome VM.getMigrationStatus reports.
-        if (this.status === 'Down' || (this.status === 'Migration Source' && event.detail === 'Migrated')) return;
+        if (this.status === 'Down' || (this.migrationReportsEnd && event.detail === 'Migrated')) return;
         this.markDown(exitFor(event.detail, this.requested));
         return;
       default:

@@ -7,7 +7,8 @@
  * nothing. Guest M moves to B: progress events, Down with exitReason 4 on A, Up on B with its QEMU
  * agent and oVirt agent answering there, a migration job done. Then N is refused by B's admission
  * (B offers 2 vCPUs, M uses one), and a migration whose destination daemon is killed mid-way is
- * aborted: the VM is Up on A. Guests have no disk: libvirt only migrates disks on shared storage.
+ * aborted: the VM is Up on A; and a source daemon that restarts mid-way finds N still migrating.
+ * Guests have no disk: libvirt only migrates disks on shared storage.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,5 +197,21 @@ describe('live migration between two real libvirt hosts, each with its own hostv
     await until('nothing of N on B', async () => ((await virsh(env.hostB.uri, 'domstate', N.uuid).catch(() => 'gone')) === 'gone' ? true : undefined), 30_000);
     // B's daemon back, for the stop.
     b = await side(env.hostB.libvirtdPid);
+  }, 180_000);
+
+  it('is reported truly by a source daemon that restarts mid-way: still migrating, then Up when it fails', async () => {
+    expect(await migrate(N, { maxBandwidth: '1' })).toBe(true);
+    await until('N arriving on B', async () => ((await virsh(env.hostB.uri, 'domstate', N.uuid).catch(() => '')).includes('paused') ? true : undefined), 60_000);
+    a.daemon.child.kill('SIGKILL');
+    await a.daemon.exited;
+    a = await side();
+    const list = (await a.client.call('Host.getVMList')) as Array<{ vmId: string; status: string }>;
+    expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ vmId: N.uuid, status: 'Migration Source' })]));
+    expect((await a.client.call('Host.getStats')) as Record<string, unknown>).toMatchObject({ outgoingVmMigrations: 1 });
+    // libvirt still runs it; it fails (aborted here), and the VM is Up where it runs.
+    await virsh(env.uri, 'domjobabort', N.uuid);
+    await until('N Up on A', () => (lastStatus(a, N)?.['status'] === 'Up' ? true : undefined), 60_000);
+    expect(await virsh(env.uri, 'domstate', N.uuid)).toMatch(/running/);
+    await until('nothing of N on B', async () => ((await virsh(env.hostB.uri, 'domstate', N.uuid).catch(() => 'gone')) === 'gone' ? true : undefined), 30_000);
   }, 180_000);
 });

@@ -10,6 +10,7 @@ import { ErrorCode, LibvirtError } from '../../src/virt/libvirt/errors.js';
 import type { DomainJobStats, MigrationParams } from '../../src/virt/libvirt/types.js';
 import { stepSchedule } from '../../src/virt/migration/convergence.js';
 import { MigrationError, MigrationErrorCode } from '../../src/virt/migration/errors.js';
+import { Migrations, type MigrationsOptions } from '../../src/virt/migration/migrations.js';
 import { OutgoingMigration, type PeerConnection } from '../../src/virt/migration/outgoing.js';
 import { outgoingRequest } from '../../src/virt/migration/request.js';
 import { VmRegistry } from '../../src/virt/registry.js';
@@ -189,5 +190,35 @@ describe('an outgoing migration', () => {
     await t.migration.finished;
     expect(t.migration.error).toMatchObject({ code: 102 });
     expect(t.peerCalls.at(-1)).toBe('VM.destroy');
+  });
+});
+
+describe('a migration found running at recovery', () => {
+  it('is followed until libvirt ends it: Up when the VM still runs here', async () => {
+    const registry = new VmRegistry({ emit: () => undefined }, { eventTime: () => 1, monotonic: () => 1 });
+    const vm = registry.add(VM, 'a', 'Migration Source');
+    let job: DomainJobStats = { type: 2, stats: { operation: 5 } };
+    let tick: () => Promise<void> = async () => undefined;
+    let stopped = false;
+    const migrations = new Migrations({
+      jobStats: async () => job,
+      outgoing: {
+        every: (_seconds, t) => {
+          tick = t;
+          return () => (stopped = true);
+        },
+        log: getLogger('test'),
+      } as unknown as MigrationsOptions['outgoing'],
+      outgoingSettings: { libvirtUri: (h) => h, monitorIntervalSeconds: 1, retryIntervalSeconds: 1, defaultSchedule: stepSchedule(500, 5) },
+      maxOutgoing: 2,
+      incoming: {} as MigrationsOptions['incoming'],
+      defaultPort: 54321,
+    });
+    migrations.watchRecovered(vm);
+    await tick();
+    expect([vm.status, stopped]).toEqual(['Migration Source', false]);
+    job = { type: 0, stats: {} };
+    await tick();
+    expect([vm.status, stopped]).toEqual(['Up', true]);
   });
 });

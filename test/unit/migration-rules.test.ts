@@ -4,7 +4,8 @@
  * libvirt request, and the outgoing slots.
  */
 import { describe, expect, it } from 'vitest';
-import { MigrateFlags } from '../../src/virt/libvirt/constants.js';
+import { recoveredStatus } from '../../src/daemon/vms.js';
+import { DomainState, MigrateFlags } from '../../src/virt/libvirt/constants.js';
 import { admit } from '../../src/virt/migration/admission.js';
 import { ConvergenceTracker, downtimeSteps, stepSchedule } from '../../src/virt/migration/convergence.js';
 import { MigrationProgress, percentOf } from '../../src/virt/migration/progress.js';
@@ -113,6 +114,15 @@ describe("the engine's VM.migrate params", () => {
   it('refuses what is not a live migration to an address', () => {
     expect(() => outgoingRequest({ dst: 'b', method: 'offline' }, 1)).toThrow(/only "online"/);
     expect(() => splitHostPort('a b', 1)).toThrow(/not "host:port"/);
+  });
+});
+
+describe('recovery', () => {
+  it('reports a domain libvirt is migrating as migrating, either way, and the others by their state', () => {
+    expect(recoveredStatus(DomainState.RUNNING, 'out')).toBe('Migration Source');
+    expect(recoveredStatus(DomainState.PAUSED, 'in')).toBe('Migration Destination');
+    expect(recoveredStatus(DomainState.RUNNING)).toBe('Up');
+    expect(recoveredStatus(DomainState.PAUSED)).toBe('Paused');
   });
 });
 

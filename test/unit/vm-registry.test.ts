@@ -115,15 +115,16 @@ describe('VM status machine', () => {
     expect(statuses(emitted, 'q')).toEqual([{ status: 'Powering up' }, { status: 'Up' }]);
   });
 
-  it("leaves a migration's end to the migration: Stopped/Migrated of a Migration Source changes nothing", () => {
+  it("leaves a migration's end to the migration that runs it; without one, libvirt's event ends it", () => {
     const { registry, emitted } = setup();
     const vm = registry.add('m', 'vm-m', 'Up');
     vm.setStatus('Migration Source');
+    vm.migrationReportsEnd = true;
     registry.handleEvent(lifecycle('m', 'Suspended', 'Migrated'));
     registry.handleEvent(lifecycle('m', 'Stopped', 'Migrated'));
     expect(vm.status).toBe('Migration Source');
-    // Started behind our back and migrated away: libvirt's event is all there is.
-    const other = registry.add('o', 'vm-o', 'Up');
+    // Found migrating after a restart, or started behind our back: libvirt's event is all there is.
+    const other = registry.add('o', 'vm-o', 'Migration Source');
     registry.handleEvent(lifecycle('o', 'Stopped', 'Migrated'));
     expect(other.status).toBe('Down');
     expect(statuses(emitted, 'o').at(-1)).toMatchObject({ status: 'Down', exitReason: 4 });

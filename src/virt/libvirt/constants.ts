@@ -121,6 +121,9 @@ export const MigrateFlags = {
 /** virDomainJobType. */
 export const JobType = { NONE: 0, BOUNDED: 1, UNBOUNDED: 2, COMPLETED: 3, FAILED: 4, CANCELLED: 5 } as const;
 
+/** virDomainJobOperation: what a job does (job stats' `operation`). */
+export const JobOperation = { MIGRATION_IN: 4, MIGRATION_OUT: 5 } as const;
+
 /** virDomainGetJobStatsFlags. */
 export const JobStatsFlags = { COMPLETED: 1 << 0, KEEP_COMPLETED: 1 << 1 } as const;
 

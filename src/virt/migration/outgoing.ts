@@ -89,6 +89,7 @@ export class OutgoingMigration {
     private readonly settings: OutgoingSettings,
   ) {
     this.vm.setStatus('Migration Source');
+    this.vm.migrationReportsEnd = true;
     this.deps.jobs.add({ id: this.jobId, job_type: 'migration', status: 'running', progress: 0, description: `migration of VM ${vm.id} to ${request.dst}` });
     this.finished = this.run();
   }
@@ -155,6 +156,7 @@ export class OutgoingMigration {
       }
       this.failed(err);
     } finally {
+      this.vm.migrationReportsEnd = false;
       release?.();
       await peer?.close().catch(() => undefined);
     }
