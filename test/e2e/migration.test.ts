@@ -10,13 +10,12 @@
  * aborted: the VM is Up on A; and a source daemon that restarts mid-way finds N still migrating.
  * Guests have no disk: libvirt only migrates disks on shared storage.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { answerViolations, migrationEventViolations, statusEventViolations } from '../helpers/contract.js';
 import { callError } from '../helpers/call-error.js';
 import { startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { consoleOf, domainXml, type Guest } from '../helpers/e2e-guest.js';
+import { domainXml, type Guest } from '../helpers/e2e-guest.js';
 import { lockHypervisor, unlockHypervisor } from '../helpers/host-lock.js';
 import { twoHostsStop, twoHostsUp, virsh, type TwoHostsEnv } from '../helpers/two-hosts.js';
 import { until as poll } from '../helpers/until.js';
@@ -165,7 +164,6 @@ describe('live migration between two real libvirt hosts, each with its own hostv
     // The engine destroys the Down VM on the source: its definition goes.
     expect(await a.client.call('VM.destroy', { vmID: M.uuid })).toBe(true);
     await expect(virsh(env.uri, 'domstate', M.uuid)).rejects.toThrow();
-    expect(readFileSync(consoleOf(env, M), 'utf8').length).toBeGreaterThanOrEqual(0);
   }, 240_000);
 
   it("is refused by the destination's admission: the VM runs on at the source", async () => {

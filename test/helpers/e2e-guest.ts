@@ -60,7 +60,7 @@ export function domainXml(env: E2eEnv, g: Guest): string {
     <controller type='virtio-serial' index='0'/>
     <channel type='unix'><source mode='bind' path='${env.channelsDir}/${g.uuid}.ovirt-guest-agent.0'/><target type='virtio' name='ovirt-guest-agent.0'/></channel>
     ${qga}
-    <serial type='file'><source path='${consoleOf(env, g)}'/><target port='0'/></serial>
+    <serial type='file'><source path='${consoleOf(env, g)}' append='on'/><target port='0'/></serial>
     <memballoon model='virtio'><stats period='1'/></memballoon>
   </devices>
 </domain>`;

@@ -2,10 +2,11 @@
  * Two real libvirt hosts on this machine (scripts/two-hosts.sh): host A is qemu:///system, host B
  * a second libvirtd in its own mount namespace, reachable over TCP on loopback.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileOptions } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../src/paths.js';
+import { startDaemon, type RunningDaemon } from './daemon.js';
 import type { E2eEnv } from './e2e-guest.js';
 
 const run = promisify(execFile);
@@ -28,6 +29,7 @@ export async function twoHostsUp(): Promise<TwoHostsEnv> {
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as TwoHostsEnv;
 }
 
+/** One user less of each host: B's last user destroys its domains and stops it; A counts as in e2e-env.sh. */
 export async function twoHostsStop(): Promise<void> {
   await run('bash', [script, 'stop'], { timeout: 120_000 });
 }
@@ -36,4 +38,18 @@ export async function twoHostsStop(): Promise<void> {
 export async function virsh(uri: string, ...args: string[]): Promise<string> {
   const { stdout } = await run('virsh', ['-q', '-c', uri, ...args], { timeout: 60_000 });
   return stdout;
+}
+
+/**
+ * Runs a command in host B's mount namespace (its channel sockets, its /run), from the repository's
+ * root: nsenter would start it in / otherwise.
+ */
+export async function inHostB(env: TwoHostsEnv, command: string, args: string[] = [], options: ExecFileOptions = {}): Promise<{ stdout: string; stderr: string }> {
+  const { stdout, stderr } = await run('nsenter', ['-t', String(env.hostB.libvirtdPid), '-m', `--wd=${repoRoot}`, command, ...args], { timeout: 60_000, ...options, encoding: 'utf8' });
+  return { stdout, stderr };
+}
+
+/** The daemon (dist/src/main.js) as host B's: startDaemon inside B's mount namespace. */
+export function startDaemonInHostB(env: TwoHostsEnv, args: string[], envVars: Record<string, string> = {}): RunningDaemon {
+  return startDaemon(args, envVars, [], { mountNamespaceOf: env.hostB.libvirtdPid });
 }
