@@ -127,7 +127,11 @@ export class OutgoingMigration {
   /** VM.migrateChangeParams: the bandwidth of the running migration. */
   async setBandwidth(mibPerSecond: number): Promise<void> {
     if (this.ended) throw new MigrationError(MigrationErrorCode.migNotInProgress, 'the migration has already ended');
-    await this.deps.libvirt.setBandwidth(this.vm.id, mibPerSecond);
+    try {
+      await this.deps.libvirt.setBandwidth(this.vm.id, mibPerSecond);
+    } catch (err) {
+      throw new MigrationError(MigrationErrorCode.migrateErr, `libvirt could not change the bandwidth: ${(err as Error).message}`);
+    }
   }
 
   private async run(): Promise<void> {
