@@ -7,16 +7,16 @@
  */
 import type { DispatchOptions } from '../concurrency/index.js';
 import type { TaskCaller } from '../tasks/contract.js';
-import { libvirtTasks, type LibvirtVerb, type Outcome, type VerbResult, type VerbTask } from '../tasks/libvirt.js';
-import { unwrap } from '../virt/libvirt/outcome.js';
+import { callVerb, type LibvirtVerb, type VerbResult, type VerbTask } from '../tasks/libvirt.js';
 import type { ApiContext } from './context.js';
 import { toVdsmError } from './errors.js';
 
+const verbBounds = <R>(ctx: ApiContext): DispatchOptions<R> => ({ timeout: ctx.verbTimeout, discard: true, startWithin: 2 * ctx.verbTimeout });
+
 /** Runs `task` on the rpc executor with the verb's bounds; a failure becomes a vdsm error. */
 export async function onWorker<A, R>(ctx: ApiContext, task: TaskCaller<A, R>, args: A, vmId?: string, code?: number): Promise<R> {
-  const options: DispatchOptions<R> = { timeout: ctx.verbTimeout, discard: true, startWithin: 2 * ctx.verbTimeout };
   try {
-    return await task(ctx.rpc, args, options);
+    return await task(ctx.rpc, args, verbBounds(ctx));
   } catch (err) {
     throw toVdsmError(err, vmId, code);
   }
@@ -30,10 +30,8 @@ export async function libvirtVerb<V extends LibvirtVerb>(
   vmId?: string,
   code?: number,
 ): Promise<VerbResult<V>> {
-  const outcome = await onWorker(ctx, libvirtTasks.verb, { uri: ctx.uri, verb, args }, vmId, code);
   try {
-    // The contract's caller cannot carry the verb's own type parameter: its result is this verb's.
-    return unwrap(outcome as Outcome<VerbResult<V>>);
+    return await callVerb(ctx.rpc, { uri: ctx.uri, verb, args }, verbBounds(ctx));
   } catch (err) {
     throw toVdsmError(err, vmId, code);
   }

@@ -19,11 +19,10 @@ import type { Config } from '../config/schema.js';
 import { Lifecycle, type Part } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { createMetrics } from '../metrics/index.js';
-import { libvirtTasks } from '../tasks/libvirt.js';
+import { callVerb } from '../tasks/libvirt.js';
 import { destroyOnReboot } from '../virt/destroy-on-reboot.js';
 import { Hypervisor } from '../virt/hypervisor.js';
 import { JobRegistry } from '../virt/jobs.js';
-import { unwrap } from '../virt/libvirt/outcome.js';
 import type { CycleReport } from '../virt/sampling/vm-sampler.js';
 import { buildExecutors } from './executors.js';
 import { buildServing } from './front.js';
@@ -70,7 +69,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     vm: (id) => vms.registry.get(id),
     onReboot: (listener) => hypervisor.on('reboot', listener),
     destroy: async (vmId) => {
-      unwrap(await libvirtTasks.verb(rpc, { uri: settings.uri, verb: 'destroy', args: [vmId] }));
+      await callVerb(rpc, { uri: settings.uri, verb: 'destroy', args: [vmId] });
     },
     log,
   });

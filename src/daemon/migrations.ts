@@ -9,14 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JsonRpcClient } from '../client/jsonrpc-client.js';
 import type { TaskDispatcher } from '../concurrency/index.js';
 import type { Logger } from '../log.js';
-import { libvirtTasks, type LibvirtVerb, type Outcome, type VerbResult, type VerbTask } from '../tasks/libvirt.js';
+import { callVerb, type LibvirtVerb, type VerbResult, type VerbTask } from '../tasks/libvirt.js';
 import { vmTasks } from '../tasks/vm.js';
 import { parseDomainXml } from '../virt/domain-xml.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
 import type { JobRegistry } from '../virt/jobs.js';
 import { JobStatsFlags, XmlFlags } from '../virt/libvirt/constants.js';
 import { LibvirtError } from '../virt/libvirt/errors.js';
-import { unwrap } from '../virt/libvirt/outcome.js';
 import { stepSchedule } from '../virt/migration/convergence.js';
 import { MigrationError, MigrationErrorCode } from '../virt/migration/errors.js';
 import { IncomingMigrations } from '../virt/migration/incoming.js';
@@ -35,11 +34,8 @@ export interface MigrationSources {
 
 export function buildMigrations(settings: MigrationSettings, sources: MigrationSources): Migrations {
   const { vms, host, rpc, jobs, log } = sources;
-  const call = async <V extends LibvirtVerb>(verb: V, args: VerbTask<V>['args'], timeout: number | null = settings.verbTimeout): Promise<VerbResult<V>> => {
-    const outcome = await libvirtTasks.verb(rpc, { uri: settings.uri, verb, args }, { timeout, discard: timeout !== null });
-    // The contract's caller cannot carry the verb's own type parameter: its result is this verb's.
-    return unwrap(outcome as Outcome<VerbResult<V>>);
-  };
+  const call = <V extends LibvirtVerb>(verb: V, args: VerbTask<V>['args'], timeout: number | null = settings.verbTimeout): Promise<VerbResult<V>> =>
+    callVerb(rpc, { uri: settings.uri, verb, args }, { timeout, discard: timeout !== null });
   const libvirt: MigrationLibvirt = {
     migratableXml: (uuid) => call('xmlDesc', [uuid, XmlFlags.SECURE | XmlFlags.MIGRATABLE]),
     migrate: (uuid, destinationUri, params, flags) => call('migrateToUri3', [uuid, destinationUri, params, flags], null),

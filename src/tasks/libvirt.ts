@@ -5,10 +5,11 @@
  * structured cloning would strip a thrown LibvirtError's fields.
  */
 import type { LibvirtCalls, LibvirtVerb } from '../virt/libvirt/blocking.js';
-import type { Outcome } from '../virt/libvirt/outcome.js';
+import { unwrap, type Outcome } from '../virt/libvirt/outcome.js';
 import type { DomainDevices, DomainSample, DomainStatsRecord, HostIdentity, NodeCpuStats, NodeInfo } from '../virt/libvirt/types.js';
 import type { PerDomainResult } from '../virt/sampling/per-domain.js';
-import { workerTasks } from './contract.js';
+import type { DispatchOptions } from '../concurrency/index.js';
+import { workerTasks, type Dispatcher } from './contract.js';
 
 export type { LibvirtVerb, Outcome };
 
@@ -55,3 +56,16 @@ export interface LibvirtTasks {
 }
 
 export const libvirtTasks = workerTasks<LibvirtTasks>('libvirt', { verb: true, hostInfo: true, domainStats: true, bulkStats: true });
+
+/**
+ * One libvirt call by name in a worker, its result unwrapped: the value, or a LibvirtError.
+ * The contract's caller cannot carry the verb's own type parameter: this cast says the result is
+ * this verb's.
+ */
+export async function callVerb<V extends LibvirtVerb>(
+  dispatcher: Dispatcher,
+  task: VerbTask<V>,
+  options?: DispatchOptions<Outcome<VerbResult<LibvirtVerb>>>,
+): Promise<VerbResult<V>> {
+  return unwrap((await libvirtTasks.verb(dispatcher, task, options)) as Outcome<VerbResult<V>>);
+}
