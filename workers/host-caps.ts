@@ -15,8 +15,8 @@ import {
 
 const files = hostFilesAt();
 
-export const capabilities: HostCapsTasks['capabilities'] = ({ uri, agent }) =>
-  gatherCapabilityFacts(files, readLibvirtSources(connectionFor(uri)), { agent });
+export const capabilities: HostCapsTasks['capabilities'] = ({ uri, agent, network }) =>
+  gatherCapabilityFacts(files, readLibvirtSources(connectionFor(uri)), { agent, network });
 
 export const statsFacts: HostCapsTasks['statsFacts'] = ({ source, ksmdPid }) => readStatsFacts(files, source, ksmdPid);
 

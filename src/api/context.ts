@@ -4,6 +4,7 @@
  * method table; handlers never reach past it.
  */
 import type { TaskDispatcher } from '../concurrency/index.js';
+import type { Helper } from '../helper/client.js';
 import type { LogLevel } from '../config/schema.js';
 import type { GuestAgentsView } from '../virt/guest/guests.js';
 import type { HostCapabilities } from '../virt/host/capabilities.js';
@@ -37,6 +38,8 @@ export interface ApiContext {
   setLogLevel(level: LogLevel): void;
   /** This daemon as a package, for capabilities. */
   readonly agent: PackageVersion;
+  /** The privileged helper: network setups, KSM, root-only host facts. */
+  readonly helper: Helper;
   /** The guest agents; without them VM.shutdown goes straight to ACPI. */
   readonly guests?: GuestAgentsView;
 }

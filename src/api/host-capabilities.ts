@@ -1,8 +1,8 @@
 /**
  * Host.getCapabilities' answer: the readings the host's capabilities were gathered from (every
- * figure read from the host and libvirt), with what is this daemon's to say rather than the
- * host's: the engine versions and cluster levels it serves, its version and what it reserves,
- * the networks it manages and whether their configuration is saved.
+ * figure read from the host and libvirt, the managed networks and whether their configuration is
+ * saved), with what is this daemon's to say rather than the host's: the engine versions and
+ * cluster levels it serves, its version and what it reserves.
  */
 import type { CapabilityFacts } from '../virt/host/caps/capability-facts.js';
 import type { PackageVersion } from '../virt/host/caps/packages.js';
@@ -22,9 +22,9 @@ export interface CapabilitiesContext {
 }
 
 export function capabilitiesAnswer(facts: CapabilityFacts, ctx: CapabilitiesContext): Record<string, unknown> {
-  // Not in vdsm's capabilities: the figure rule and libvirt's description (for logs), and the boot
-  // time (Host.getStats reports it).
-  const { figureSource: _source, hypervisor: _hypervisor, bootTime: _bootTime, ...readings } = facts;
+  // Not in vdsm's capabilities: the figure rule and libvirt's description (for logs), the boot
+  // time (Host.getStats reports it) and the networks left out for want of a device (logged).
+  const { figureSource: _source, hypervisor: _hypervisor, bootTime: _bootTime, missingNetworks: _missing, ...readings } = facts;
   return {
     ...readings,
     vmTypes: ['kvm'],
@@ -35,9 +35,6 @@ export function capabilitiesAnswer(facts: CapabilityFacts, ctx: CapabilitiesCont
     version_name: 'hostvisor',
     supportedENGINEs: SUPPORTED_ENGINES,
     clusterLevels: CLUSTER_LEVELS,
-    // Networks this daemon configured: none until it manages the host's networking.
-    networks: {},
-    netConfigDirty: 'False',
     lastClientIface: '',
     // No storage verbs yet: no live snapshots or merges.
     liveSnapshot: 'false',

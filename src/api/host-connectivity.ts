@@ -6,8 +6,7 @@ import { MethodRegistry, type Handlers } from './method-registry.js';
 
 export const connectivityHandlers: Handlers = {
   'Host.ping2': () => true,
-  // vdsm uses the call to confirm a setupNetworks change before its rollback timer fires; the
-  // network part hooks in here when it exists.
+  // The daemon's method table replaces it with the network part's, which also confirms a setup.
   'Host.confirmConnectivity': () => true,
 };
 

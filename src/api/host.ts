@@ -82,9 +82,12 @@ export function hostHandlers(ctx: ApiContext): Handlers {
     'Host.getCapabilities': () => capabilities(ctx),
     'Host.getStats': () => ctx.host.stats(ctx.registry.counts()),
     'Host.getResources': () => ctx.host.resources ?? unavailable(),
-    // vdsm's deprecated liveness check: answers true, as ping2 does.
-    'Host.ping': () => true,
-    'Host.getHardwareInfo': () => onWorker(ctx, hostCapsTasks.hardwareInfo, { uri: ctx.uri }),
+    'Host.getHardwareInfo': async () => {
+      const info = await onWorker(ctx, hostCapsTasks.hardwareInfo, { uri: ctx.uri });
+      // The serial number is root's to read: the helper reads it for an unprivileged daemon.
+      if (info.systemSerialNumber !== '') return info;
+      return { ...info, systemSerialNumber: await ctx.helper.call('host.serial', {}).catch(() => '') };
+    },
     'Host.hostdevListByCaps': async (args) => hostDevicesByCaps(await onWorker(ctx, hostCapsTasks.hostDevices, { uri: ctx.uri }), args['caps'] as string[]),
     'Host.getJobs': (args) => ctx.jobs.list(args['job_type'] as JobType | undefined, args['job_ids'] as string[]),
     // vdsm ignores fullStatus and onlyUUID since 2019: the short list either way.

@@ -5,9 +5,11 @@ import { connectivityHandlers } from './host-connectivity.js';
 import { hostHandlers } from './host.js';
 import { MethodRegistry } from './method-registry.js';
 import { migrationHandlers } from './migration.js';
+import { networkHandlers } from './network.js';
 import { vmHandlers } from './vm.js';
 
 export function buildMethodTable(ctx: ApiContext): MethodRegistry {
-  const table = new MethodRegistry().serve(connectivityHandlers).serve(hostHandlers(ctx)).serve(vmHandlers(ctx)).serve(migrationHandlers(ctx));
+  // The network part's confirmations replace the bare ones of connectivityHandlers.
+  const table = new MethodRegistry().serve({ ...connectivityHandlers, ...networkHandlers(ctx.helper, () => ctx.capabilities.refresh(ctx.rpc)) }).serve(hostHandlers(ctx)).serve(vmHandlers(ctx)).serve(migrationHandlers(ctx));
   return ctx.guests ? table.serve(guestHandlers(ctx, ctx.guests)) : table;
 }

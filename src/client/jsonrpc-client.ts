@@ -13,6 +13,8 @@ import { FrameParser } from '../net/stomp/parser.js';
 export interface ClientOptions {
   host: string;
   port: number;
+  /** A unix socket to connect to instead of host and port (plain only; a relay's, say). */
+  path?: string;
   /** TLS with a client certificate; plain TCP when absent. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; insecure?: boolean };
   /** Default time to wait for a response, in ms; also the most a connection may take to open. */
@@ -77,7 +79,7 @@ export class JsonRpcClient {
             // Host certificates name the host's address or anything; vdsm's clients skip the name check too.
             checkServerIdentity: () => undefined,
           }, () => resolve(s))
-        : net.connect({ host: options.host, port: options.port }, () => resolve(s));
+        : net.connect(options.path !== undefined ? { path: options.path } : { host: options.host, port: options.port }, () => resolve(s));
       s.once('error', reject);
       // An address nobody answers at would hold the caller for the kernel's minutes.
       const timer = setTimeout(() => s.destroy(new Error(`connecting to ${options.host}:${options.port} timed out`)), options.timeoutMs ?? 60_000);

@@ -121,6 +121,15 @@ export const schema = {
     reserved_memory_mb: int(512, 'memory kept for the host when admitting incoming VMs, MiB (nova: reserved_host_memory_mb)', 0),
     cpu_allocation_ratio: ratio(4, 'vCPUs per offered host CPU when admitting incoming VMs (nova: cpu_allocation_ratio)', 0.1, 1000),
   },
+  network: {
+    config_dir: str('/var/lib/hostvisor/netconf', 'folder where the privileged network helper keeps running.json (applied now) and safe.json (restored at boot): capabilities report the running networks, and netConfigDirty when the two differ; missing files mean no managed networks', false),
+    fake_nics: list(['dummy_*', 'veth_*'], 'dummy, veth and macvlan devices reported as NICs when their name matches one of these patterns (vdsm: [vars] fake_nics)'),
+    hidden_nics: list(['w*', 'usb*'], 'NICs never reported when their name matches one of these patterns (vdsm: [vars] hidden_nics)'),
+  },
+  helper: {
+    socket: str('/run/hostvisor/helper.sock', "the privileged helper's socket (hostvisor-helper --socket): network setups, KSM, root-only host facts; without it only those fail", false),
+    timeout: seconds(30, 'time allowed for a helper operation other than a network setup (which takes as long as its connectivity check)', 1),
+  },
   libvirt: {
     uri: str('test:///default', 'hypervisor connection URI; qemu:///system in production', false),
   },

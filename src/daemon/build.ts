@@ -26,6 +26,7 @@ import { JobRegistry } from '../virt/jobs.js';
 import type { CycleReport } from '../virt/sampling/vm-sampler.js';
 import { buildExecutors } from './executors.js';
 import { buildServing } from './front.js';
+import { HelperClient } from '../helper/client.js';
 import { buildGuests } from './guests.js';
 import { buildSampling } from './sampling.js';
 import { daemonSettings } from './settings.js';
@@ -91,8 +92,10 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     guests.qgaOperation,
   ];
   const finite = (age: number): number | null => (Number.isFinite(age) ? age : null);
+  const helper = new HelperClient(config.helper.socket, config.helper.timeout * 1000);
   const serving = buildServing(config, settings, {
     vms,
+    helper,
     isReady: recovered.done,
     host: sampling.host,
     capabilities: sampling.capabilities,
@@ -119,6 +122,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     periodicPart(operations),
     serving.acceptor,
     serving.broker,
+    { name: 'helper', start() {}, stop: () => helper.close() },
   ];
   return {
     lifecycle: new Lifecycle(parts, log),

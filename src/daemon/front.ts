@@ -8,6 +8,7 @@ import { buildMethodTable } from '../api/table.js';
 import { LegacyXmlRpc } from '../api/xmlrpc-legacy.js';
 import type { TaskDispatcher } from '../concurrency/index.js';
 import type { Config } from '../config/schema.js';
+import type { Helper } from '../helper/client.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, setLogLevel } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
@@ -39,6 +40,8 @@ export interface ServingSources {
   agents: GuestAgents;
   jobs: JobRegistry;
   migrations: Migrations;
+  /** The privileged helper. */
+  helper: Helper;
   /** The rpc pool, timed for metrics. */
   rpc: TaskDispatcher;
   metrics: Metrics<Vm>;
@@ -57,7 +60,8 @@ export function buildServing(config: Config, settings: DaemonSettings, sources: 
     capabilities: sources.capabilities,
     jobs: sources.jobs,
     migrations: sources.migrations,
-    memoryPolicy: new MemoryPolicy(getLogger('memory-policy')),
+    memoryPolicy: new MemoryPolicy(getLogger('memory-policy'), (settings) => sources.helper.call('ksm.configure', settings)),
+    helper: sources.helper,
     vmStats: vms.stats,
     setLogLevel,
     agent: settings.sampling.agent,

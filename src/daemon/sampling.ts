@@ -63,7 +63,7 @@ export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Ex
   });
   registry.onRemoved((vm) => sampler.forget(vm.id));
 
-  const capabilities = new HostCapabilities({ uri: settings.uri, agent: settings.agent });
+  const capabilities = new HostCapabilities({ uri: settings.uri, agent: settings.agent, network: settings.network, log: getLogger('capabilities') });
   const gatherer: Dispatcher = { dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout: CAPABILITIES_TIMEOUT, discard: true }) };
   const refreshCapabilities = (): void => {
     capabilities.refresh(gatherer).catch((err: unknown) => log.warn({ err }, 'gathering the host capabilities failed'));

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { PackageVersion } from '../virt/host/caps/packages.js';
+import type { NetworkCapsOptions } from '../virt/host/caps/read-network.js';
 import type { AdmissionPolicy } from '../virt/migration/admission.js';
 import { agentPackage } from './version.js';
 
@@ -24,6 +25,8 @@ export interface SamplingSettings {
   readonly capabilitiesInterval: number;
   /** This daemon as packages2 reports it. */
   readonly agent: PackageVersion;
+  /** Where the managed networks' configuration is, and which devices count as NICs. */
+  readonly network: NetworkCapsOptions;
   /** Seconds a VM may stay Powering up without a guest agent before it is taken as Up. */
   readonly powerUpGrace: number;
   readonly statvfsPaths: readonly string[];
@@ -90,6 +93,7 @@ export function daemonSettings(config: Config): DaemonSettings {
       vmInterval: config.vars.vm_sample_interval,
       capabilitiesInterval: s.capabilities_refresh_interval,
       agent: agentPackage(),
+      network: { configDir: config.network.config_dir, nicNames: { fake: config.network.fake_nics, hidden: config.network.hidden_nics } },
       powerUpGrace: config.vars.guest_agent_timeout,
       statvfsPaths: s.statvfs_paths,
       instancesPath: s.instances_path,

@@ -9,14 +9,18 @@ import type { FigureSource } from '../virt/host/caps/figures.js';
 import type { HardwareInfo } from '../virt/host/caps/hardware.js';
 import type { HostDevice } from '../virt/host/caps/node-device.js';
 import type { PackageVersion } from '../virt/host/caps/packages.js';
+import type { NetworkCapsOptions } from '../virt/host/caps/read-network.js';
 import type { StatsFacts } from '../virt/host/caps/stats-facts.js';
 import { workerTasks } from './contract.js';
 
 export type { CapabilityFacts, HardwareInfo, HostDevice, StatsFacts };
 
 export interface HostCapsTasks {
-  /** Everything capabilities report that is read from the host; `agent` is this daemon's version. */
-  capabilities(task: { uri: string; agent: PackageVersion }): CapabilityFacts;
+  /**
+   * Everything capabilities report that is read from the host; `agent` is this daemon's version,
+   * `network` where the managed networks' configuration is and which devices count as NICs.
+   */
+  capabilities(task: { uri: string; agent: PackageVersion; network: NetworkCapsOptions }): CapabilityFacts;
   /** KSM, huge pages, NUMA free memory and per-CPU times; `ksmdPid` is where ksmd was last seen. */
   statsFacts(task: { source: FigureSource; ksmdPid?: number }): StatsFacts;
   hardwareInfo(task: { uri: string }): HardwareInfo;

@@ -26,13 +26,14 @@ export interface RunningDaemon {
 export const mainJs = join(repoRoot, 'dist', 'src', 'main.js');
 
 /**
- * Runs the daemon; `mountNamespaceOf` runs it in that process's mount namespace (a second libvirt
- * host's, scripts/two-hosts.sh). nsenter execs node, so signals reach the daemon itself.
+ * Runs the daemon (or another of our programs: `script`); `mountNamespaceOf` runs it in that
+ * process's mount namespace (a second libvirt host's, scripts/two-hosts.sh), `prefix` under
+ * commands that exec it (`ip netns exec`, `setpriv`), so signals reach the program itself.
  */
-export function startDaemon(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = [], options: { mountNamespaceOf?: number } = {}): RunningDaemon {
-  const command = [process.execPath, ...nodeArgs, mainJs, ...args];
+export function startDaemon(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = [], options: { mountNamespaceOf?: number; prefix?: string[]; script?: string } = {}): RunningDaemon {
+  const command = [process.execPath, ...nodeArgs, options.script ?? mainJs, ...args];
   const nsenter = options.mountNamespaceOf === undefined ? [] : ['nsenter', '-t', String(options.mountNamespaceOf), '-m', `--wd=${repoRoot}`];
-  const [file, ...argv] = [...nsenter, ...command];
+  const [file, ...argv] = [...nsenter, ...(options.prefix ?? []), ...command];
   const child = spawn(file!, argv, {
     env: { ...process.env, HOSTVISOR_LOGGING_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,16 +11,27 @@ import { repoRoot } from '../../src/paths.js';
 import { mainJs, startDaemon } from '../helpers/daemon.js';
 
 describe('systemd', () => {
-  it('ships a unit that systemd-analyze verifies', () => {
+  it('ships units that systemd-analyze verifies: the daemon unprivileged, the helper and the boot restore as root', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostvisor-unit-'));
-    const unit = readFileSync(join(repoRoot, 'systemd', 'hostvisord.service'), 'utf8').replace('/usr/bin/hostvisord', mainJs);
-    writeFileSync(join(dir, 'hostvisord.service'), unit);
-    chmodSync(mainJs, 0o755);
-    const out = execFileSync('systemd-analyze', ['verify', join(dir, 'hostvisord.service')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const helperJs = join(repoRoot, 'dist', 'src', 'helper', 'main.js');
+    const units = ['hostvisord.service', 'hostvisor-helper.service', 'hostvisor-network.service'];
+    const text = new Map<string, string>();
+    for (const name of units) {
+      const unit = readFileSync(join(repoRoot, 'systemd', name), 'utf8').replace('/usr/bin/hostvisord', mainJs).replace('/usr/bin/hostvisor-helper', helperJs);
+      writeFileSync(join(dir, name), unit);
+      text.set(name, unit);
+    }
+    for (const js of [mainJs, helperJs]) chmodSync(js, 0o755);
+    const out = execFileSync('systemd-analyze', ['verify', ...units.map((name) => join(dir, name))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toBe('');
-    expect(unit).toMatch(/^Type=notify$/m);
-    expect(unit).toMatch(/^WatchdogSec=\d+$/m);
-    expect(unit).toMatch(/^Restart=on-failure$/m);
+    const daemon = text.get('hostvisord.service')!;
+    expect(daemon).toMatch(/^Type=notify$/m);
+    expect(daemon).toMatch(/^WatchdogSec=\d+$/m);
+    expect(daemon).toMatch(/^Restart=on-failure$/m);
+    expect(daemon).toMatch(/^User=hostvisor$/m);
+    expect(daemon).toMatch(/^CapabilityBoundingSet=$/m);
+    expect(text.get('hostvisor-helper.service')).toMatch(/^CapabilityBoundingSet=CAP_NET_ADMIN /m);
+    expect(text.get('hostvisor-network.service')).toMatch(/--restore-nets$/m);
   });
 
   it('notifies READY=1 when serving, pings the watchdog from the event loop, and STOPPING=1 on stop', async () => {

@@ -10,6 +10,7 @@ import { MethodRegistry } from '../../src/api/method-registry.js';
 import { buildMethodTable } from '../../src/api/table.js';
 import { getLogger } from '../../src/log.js';
 import { bindParams } from '../../src/rpc/params.js';
+import { applyKsm } from '../../src/virt/host/ksm.js';
 import { MemoryPolicy } from '../../src/virt/host/memory-policy.js';
 import { answerViolations } from '../helpers/contract.js';
 
@@ -48,7 +49,7 @@ describe('the memory policy', () => {
   it('keeps the parameters and applies their KSM part to the kernel\'s files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostvisor-ksm-'));
     for (const file of ['run', 'merge_across_nodes']) writeFileSync(join(dir, file), '0');
-    const policy = new MemoryPolicy(getLogger('test'), dir);
+    const policy = new MemoryPolicy(getLogger('test'), (settings) => applyKsm(settings, dir));
     await policy.update({ balloonEnabled: false, ksmEnabled: true });
     expect(readFileSync(join(dir, 'run'), 'utf8')).toBe('1');
     await policy.update({ ksmMergeAcrossNodes: 'true' });
@@ -60,7 +61,7 @@ describe('the memory policy', () => {
   });
 
   it('keeps the policy when the host has no KSM to set', async () => {
-    const policy = new MemoryPolicy(getLogger('test'), join(tmpdir(), 'hostvisor-no-ksm-here'));
+    const policy = new MemoryPolicy(getLogger('test'), (settings) => applyKsm(settings, join(tmpdir(), 'hostvisor-no-ksm-here')));
     await expect(policy.update({ ksmEnabled: true })).resolves.toBeUndefined();
     expect(policy.parameters).toEqual({ ksmEnabled: true });
   });

@@ -16,13 +16,35 @@ const NetInfoBond = record(
   { ...addressedOptional, qos, switch: str() },
 );
 const NetInfoVlan = record('NetInfoVlan', { ...addressed, iface: str(), mtu: uint(), vlanid: uint() }, addressedOptional);
+/**
+ * A bridge. vdsm's schema gives bridges and bridged networks one type, NetInfoBridgedNetwork;
+ * what vdsm sends differs (a network names its device, switch and southbound; a bridge its
+ * options), so here they are two.
+ */
 const NetInfoBridge = record(
-  'NetInfoBridgedNetwork',
+  'NetInfoBridge',
   { ...addressed, gateway: str(), ports: list(str()), stp: str() },
-  { ipv4defaultroute: bool(), ipv6autoconf: bool(), opts: StringMap, hostQos: any(), bridged: bool(), iface: str(), switch: str() },
+  { ipv4defaultroute: bool(), ipv6autoconf: bool(), opts: StringMap, hostQos: any() },
 );
-/** A network vdsm configured: bridged or not; its exact shape arrives with the networking work. */
-const NetInfoNetwork = map(any());
+/**
+ * What every network carries, bridged or not, as vdsm sends it (its schema lists less): its
+ * device's addresses, the device, and `switch`, without which the engine refuses the network.
+ * `vlanid` when the southbound device is a VLAN; `hostQos` when the network has QoS.
+ */
+const networkProperties = { ...addressed, gateway: str(), ipv4defaultroute: bool(), ipv6autoconf: bool(), iface: str(), switch: str() };
+const networkOptional = { vlanid: uint(), hostQos: any() };
+const NetInfoBridgedNetwork = record(
+  'NetInfoBridgedNetwork',
+  { ...networkProperties, bridged: Type.Literal(true), ports: list(str()), stp: str(), southbound: Type.Union([str(), Type.Null()]) },
+  networkOptional,
+);
+const NetInfoBridgelessNetwork = record(
+  'NetInfoBridgelessNetwork',
+  { ...networkProperties, bridged: Type.Literal(false), interface: str(), southbound: str() },
+  networkOptional,
+);
+/** vdsm's union: `bridged` tells which. */
+const NetInfoNetwork = Type.Union([NetInfoBridgedNetwork, NetInfoBridgelessNetwork], { $id: 'NetInfoNetwork' });
 
 const CpuInfo = record('CpuInfo', { cpu_id: int(), numa_cell_id: int(), socket_id: int(), die_id: int(), core_id: int() });
 const NumaNode = record('NumaNode', { cpus: list(uint()), totalMemory: str(), hugepages: map(record('NumaNodeHugePages', { totalPages: str() })) });

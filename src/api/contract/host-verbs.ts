@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { verb } from './declaration.js';
 import { HardwareInformation, HostCapabilities, HostDeviceMap, HostJobs, HostResources, HostStats, JobType } from './host-types.js';
-import { any, bool, list, map, oneOf, str } from './vdsm-types.js';
+import { any, bool, int, list, map, oneOf, record, str } from './vdsm-types.js';
 import { VmShortStatus, VmStats } from './vm-types.js';
 
 const vmList = { name: 'vmList', schema: list(str()), default: [] };
@@ -43,6 +43,17 @@ export const hostVerbs = [
     [{ name: 'key_value_store', schema: map(any()) }],
     Done,
   ),
+  verb(
+    'Host.setupNetworks',
+    "Puts the host's networks and bonds as asked (the engine's management network at install), checks that the engine still reaches the host and otherwise rolls the change back (10). Needs the privileged helper.",
+    [
+      { name: 'networks', schema: map(map(any())) },
+      { name: 'bondings', schema: map(map(any())) },
+      { name: 'options', schema: map(any()) },
+    ],
+    record('Status', { code: int(), message: str() }),
+  ),
+  verb('Host.setSafeNetworkConfig', 'The running network configuration becomes the one restored at boot.', [], Done),
   verb(
     'Host.setLogLevel',
     "Sets the daemon's log level until restart.",

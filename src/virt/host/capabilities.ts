@@ -2,16 +2,21 @@
  * The host's capabilities, kept. Gathering them reads dpkg's database, sysfs and libvirt's
  * capabilities (seconds on a real host), so a worker gathers them: first before any client is
  * served, then on a slow period and after every reconnection to libvirt (a libvirtd restart can
- * come with a new QEMU). Host.getCapabilities answers from the last gathering.
+ * come with a new QEMU). Host.getCapabilities answers from the last gathering. A managed network
+ * whose device is gone is warned about at each gathering, as vdsm does.
  */
+import type { Logger } from '../../log.js';
 import type { Dispatcher } from '../../tasks/contract.js';
 import { hostCapsTasks, type CapabilityFacts } from '../../tasks/host-caps.js';
 import type { PackageVersion } from './caps/packages.js';
+import type { NetworkCapsOptions } from './caps/read-network.js';
 
 export interface HostCapabilitiesOptions {
   uri: string;
   /** This daemon's version, reported in the agent's slot of packages2. */
   agent: PackageVersion;
+  network: NetworkCapsOptions;
+  log: Logger;
 }
 
 export class HostCapabilities {
@@ -22,8 +27,10 @@ export class HostCapabilities {
 
   /** Gathers them again in a worker; the previous ones stay served until this completes. */
   readonly refresh = async (ctx: Dispatcher): Promise<void> => {
-    this.current = await hostCapsTasks.capabilities(ctx, { uri: this.options.uri, agent: this.options.agent });
+    const { uri, agent, network, log } = this.options;
+    this.current = await hostCapsTasks.capabilities(ctx, { uri, agent, network });
     this.gatheredAt = Date.now();
+    for (const name of this.current.missingNetworks) log.warn({ network: name }, 'missing network: its device does not exist, so it is not reported');
   };
 
   /** The last gathering; undefined before the first completed. */

@@ -1,25 +1,22 @@
 /**
  * The engine's memory-overcommit policy (Host.setMOMPolicyParameters): the parameters as last
- * sent, key by key, and their KSM part applied to the kernel. `ksmEnabled` starts or stops ksmd
- * (/sys/kernel/mm/ksm/run); `ksmMergeAcrossNodes` sets merge_across_nodes, which the kernel only
- * takes while nothing is merged, so it is written with ksmd stopped and its pages unmerged (run = 2)
- * first. Ballooning is not acted on: no MOM runs here, so getStats keeps saying momStatus
- * "disabled". A write the host refuses (no KSM, no permission) is logged; the policy is kept.
- * The writes are asynchronous file I/O: nothing blocks the main thread.
+ * sent, key by key, and their KSM part handed to whatever may write the kernel's switches (the
+ * privileged helper). Ballooning is not acted on: no MOM runs here, so getStats keeps saying
+ * momStatus "disabled". A change the host refuses (no KSM, no helper) is logged; the policy is kept.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from '../../log.js';
+import type { KsmSettings } from './ksm.js';
+
+export type KsmControl = (settings: KsmSettings) => Promise<unknown>;
 
 export class MemoryPolicy {
   private values: Record<string, unknown> = {};
-  /** The writes of the last update, in order: the next update waits for them. */
+  /** The change of the last update: the next update waits for it, so changes land in order. */
   private applying: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly log: Logger,
-    /** The KSM folder of sysfs; a test points it elsewhere. */
-    private readonly ksmDir = '/sys/kernel/mm/ksm',
+    private readonly ksm: KsmControl,
   ) {}
 
   get parameters(): Readonly<Record<string, unknown>> {
@@ -29,25 +26,19 @@ export class MemoryPolicy {
   /** Merges the parameters in and applies their KSM part; resolves once the kernel was told. */
   update(parameters: Record<string, unknown>): Promise<void> {
     this.values = { ...this.values, ...parameters };
-    const enabled = flag(parameters['ksmEnabled']);
-    const acrossNodes = flag(parameters['ksmMergeAcrossNodes']);
+    const mergeAcrossNodes = flag(parameters['ksmMergeAcrossNodes']);
+    // Changing merge_across_nodes stops ksmd: it runs again as the policy says.
+    const run = flag(parameters['ksmEnabled']) ?? (mergeAcrossNodes !== undefined ? flag(this.values['ksmEnabled']) === true : undefined);
+    if (run === undefined && mergeAcrossNodes === undefined) return this.applying;
+    const settings: KsmSettings = { ...(run !== undefined ? { run } : {}), ...(mergeAcrossNodes !== undefined ? { mergeAcrossNodes } : {}) };
     this.applying = this.applying.then(async () => {
-      if (acrossNodes !== undefined) {
-        await this.write('run', '2');
-        await this.write('merge_across_nodes', acrossNodes ? '1' : '0');
-        if (enabled === undefined) await this.write('run', flag(this.values['ksmEnabled']) ? '1' : '0');
+      try {
+        await this.ksm(settings);
+      } catch (err) {
+        this.log.warn({ err: err instanceof Error ? err.message : err, settings }, 'KSM settings of the memory policy not applied');
       }
-      if (enabled !== undefined) await this.write('run', enabled ? '1' : '0');
     });
     return this.applying;
-  }
-
-  private async write(file: string, value: string): Promise<void> {
-    try {
-      await writeFile(join(this.ksmDir, file), value);
-    } catch (err) {
-      this.log.warn({ err, file: join(this.ksmDir, file), value }, 'KSM setting of the memory policy not applied');
-    }
   }
 }
 

@@ -109,6 +109,8 @@ export interface NativeAddon {
   exitNow(code: number): never;
   /** sd_notify(3): false when not run by systemd. */
   sdNotify(state: string): boolean;
+  /** SO_PEERCRED of a connected unix socket's file descriptor. */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 
   /** Registers for the connection's domain events on libuv's thread pool. */
   subscribe(c: C, callback: (event: RawEvent) => void): Promise<NativeSubscription>;

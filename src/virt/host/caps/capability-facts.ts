@@ -6,6 +6,7 @@
 import type { CpuTopologyEntry } from './cpu-topology.js';
 import type { HbaInventory } from './storage-hba.js';
 import type { NetworkDevices } from './network-devices.js';
+import type { ManagedNetworkFacts } from './networks.js';
 import type { AutoNumaBalancing } from './numa.js';
 import type { OperatingSystem } from './os-release.js';
 import type { PackageVersion } from './packages.js';
@@ -18,7 +19,7 @@ export interface CapabilityNumaNode {
   hugepages: Record<string, { totalPages: string }>;
 }
 
-export interface CapabilityFacts extends NetworkDevices {
+export interface CapabilityFacts extends NetworkDevices, ManagedNetworkFacts {
   /** Which host the memory and CPU figures describe (see figures.ts). */
   figureSource: FigureSource;
   /** libvirt's host UUID ('' when libvirt gives none). */

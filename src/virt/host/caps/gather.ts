@@ -14,7 +14,7 @@ import { emulatedMachines, parseLibvirtCapabilities, type LibvirtCapabilities } 
 import type { PackageVersion } from './packages.js';
 import { readCpuInfo, readCpuTopology } from './read-cpu.js';
 import { readAutoNumaBalancing, readHugepages, readMeminfo, readNumaNodes } from './read-memory.js';
-import { readNetworkDevices } from './read-network.js';
+import { readManagedNetworks, readNetworkDevices, type NetworkCapsOptions } from './read-network.js';
 import * as system from './read-system.js';
 
 /** What the capabilities need from libvirt, read in one go. */
@@ -59,6 +59,8 @@ function domainCapabilitiesXml(connection: LibvirtCalls): string | null {
 export interface GatherOptions {
   /** The agent's own version, reported in packages2's `vdsm` slot. */
   agent?: PackageVersion;
+  /** Without them (fixtures, benches): no managed networks, and NICs told by their hardware alone. */
+  network?: NetworkCapsOptions;
 }
 
 function hostFigures(files: HostFiles, sources: LibvirtSources): HostFigures {
@@ -102,6 +104,7 @@ export function gatherCapabilityFacts(files: HostFiles, sources: LibvirtSources,
   const cpu = readCpuInfo(files);
   const { topology } = figures;
   const arch = caps.arch || process.arch;
+  const devices = readNetworkDevices(files, options.network?.nicNames);
   return {
     figureSource: figures.source,
     uuid: caps.uuid ?? '',
@@ -134,6 +137,7 @@ export function gatherCapabilityFacts(files: HostFiles, sources: LibvirtSources,
     kernelArgs: system.readKernelArgs(files),
     vdsmToCpusAffinity: system.readProcessCpus(files),
     hypervisor: { type: sources.type, libVersion: sources.libVersion },
-    ...readNetworkDevices(files),
+    ...devices,
+    ...readManagedNetworks(files, options.network?.configDir, devices),
   };
 }

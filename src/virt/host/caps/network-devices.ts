@@ -1,9 +1,12 @@
 /**
  * capabilities' nics, bridges, vlans and bondings as the kernel has them now, from
  * /sys/class/net and iproute2's view of links and addresses. Loopback and devices of no kind the
- * engine knows (tun, dummy, ifb...) are left out.
+ * engine knows (tun, ifb...) are left out; dummy, veth and macvlan devices count as NICs when
+ * their name matches vdsm's `fake_nics` (test hosts run on them), and NICs matching `hidden_nics`
+ * (wireless, USB) are never reported, as vdsm does.
  */
 import { ipInfo, type IpInfo, type IpLink } from './ip-addresses.js';
+import { matchesAny } from './name-patterns.js';
 
 /** What /sys/class/net/<name> says about one device. */
 export interface SysfsNetDevice {
@@ -62,6 +65,23 @@ export interface NetworkSources {
   ipv6Gateways: ReadonlyMap<string, string>;
   /** Devices whose /proc/sys/net/ipv6/conf/<name>/autoconf is 1. */
   ipv6Autoconf: ReadonlySet<string>;
+  nicNames: NicNamePatterns;
+}
+
+/** vdsm's `fake_nics` and `hidden_nics`: fnmatch patterns of device names. */
+export interface NicNamePatterns {
+  /** Dummy, veth and macvlan devices reported as NICs although no hardware backs them. */
+  fake: readonly string[];
+  /** NICs never reported. */
+  hidden: readonly string[];
+}
+
+/** The link kinds vdsm takes for a NIC when the name matches `fake_nics`. */
+const FAKE_NIC_KINDS: ReadonlySet<string | undefined> = new Set(['dummy', 'veth', 'macvlan']);
+
+function isReportedNic(device: SysfsNetDevice, kind: string | undefined, names: NicNamePatterns): boolean {
+  if (device.name === 'lo' || matchesAny(device.name, names.hidden)) return false;
+  return device.physical || (FAKE_NIC_KINDS.has(kind) && matchesAny(device.name, names.fake));
 }
 
 export function networkDevices(sources: NetworkSources): NetworkDevices {
@@ -79,7 +99,7 @@ export function networkDevices(sources: NetworkSources): NetworkDevices {
       out.bondings[device.name] = { ...ip, hwaddr: device.hwaddr, slaves, active_slave: activeSlave, opts, mtu: String(device.mtu), ipv6autoconf };
     } else if (link?.vlan) {
       out.vlans[device.name] = { ...ip, iface: link.vlan.link, vlanid: link.vlan.id, mtu: device.mtu, ipv6autoconf };
-    } else if (device.physical && device.name !== 'lo') {
+    } else if (isReportedNic(device, link?.kind, sources.nicNames)) {
       out.nics[device.name] = { ...ip, hwaddr: device.hwaddr, mtu: String(device.mtu), speed: device.speed ?? 0, ipv6autoconf };
     }
   }

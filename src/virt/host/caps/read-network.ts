@@ -1,8 +1,23 @@
-/** Reader of the host's network devices: /sys/class/net, `ip -j -d addr show`, the routing tables. */
+/**
+ * Reader of the host's network devices (/sys/class/net, `ip -j -d addr show`, the routing tables)
+ * and of the networks hostvisor manages (the helper's running and safe configurations).
+ */
 import type { HostFiles } from './host-files.js';
 import { parseIpAddrJson, parseIpv4DefaultRoutes, parseIpv6DefaultRoutes, type IpLink } from './ip-addresses.js';
 import { parseIntFile } from './key-value.js';
-import { bondModeNumber, networkDevices, type NetworkDevices, type SysfsNetDevice } from './network-devices.js';
+import { parseNetConfig } from './net-config-file.js';
+import { bondModeNumber, networkDevices, type NetworkDevices, type NicNamePatterns, type SysfsNetDevice } from './network-devices.js';
+import { netConfigDirty, reportedNetworks, type ManagedNetworkFacts } from './networks.js';
+
+/** The daemon's [network] settings, as the readers use them. */
+export interface NetworkCapsOptions {
+  /** The helper's folder of running.json and safe.json. */
+  configDir: string;
+  nicNames: NicNamePatterns;
+}
+
+/** No name patterns: NICs are the devices hardware backs, and none is hidden. */
+const BY_KIND_ALONE: NicNamePatterns = { fake: [], hidden: [] };
 
 const NET_ROOT = '/sys/class/net';
 
@@ -54,7 +69,7 @@ function readLinks(files: HostFiles): IpLink[] {
   }
 }
 
-export function readNetworkDevices(files: HostFiles): NetworkDevices {
+export function readNetworkDevices(files: HostFiles, nicNames: NicNamePatterns = BY_KIND_ALONE): NetworkDevices {
   const names = files.readdir(NET_ROOT);
   return networkDevices({
     devices: names.map((name) => readDevice(files, name)),
@@ -62,5 +77,13 @@ export function readNetworkDevices(files: HostFiles): NetworkDevices {
     ipv4Gateways: parseIpv4DefaultRoutes(files.readFile('/proc/net/route') ?? ''),
     ipv6Gateways: parseIpv6DefaultRoutes(files.readFile('/proc/net/ipv6_route') ?? ''),
     ipv6Autoconf: new Set(names.filter((n) => files.readFile(`/proc/sys/net/ipv6/conf/${n}/autoconf`)?.trim() === '1')),
+    nicNames,
   });
+}
+
+/** The managed networks on `devices`; with no configuration folder, none. */
+export function readManagedNetworks(files: HostFiles, configDir: string | undefined, devices: NetworkDevices): ManagedNetworkFacts {
+  const read = (file: string) => parseNetConfig(configDir === undefined ? undefined : files.readFile(`${configDir}/${file}`));
+  const running = read('running.json');
+  return { ...reportedNetworks(running, devices), netConfigDirty: netConfigDirty(running, read('safe.json')) };
 }

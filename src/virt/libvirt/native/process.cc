@@ -1,10 +1,12 @@
-// Process-level calls the daemon needs and Node lacks: a hard exit, and systemd's notify protocol
-// (a datagram on the unix socket in $NOTIFY_SOCKET; Node's dgram has no unix datagram sockets).
+// Process-level calls the daemon needs and Node lacks: a hard exit, systemd's notify protocol
+// (a datagram on the unix socket in $NOTIFY_SOCKET; Node's dgram has no unix datagram sockets), and
+// the credentials of a unix socket's peer (SO_PEERCRED: the kernel's word, not the client's).
 #include <napi.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -42,11 +44,30 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, sent == static_cast<ssize_t>(state.size()));
 }
 
+// {pid, uid, gid} of the process at the other end of a connected unix socket, as the kernel
+// recorded them when it connected.
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "fd must be a number");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    throw Napi::Error::New(env, std::string("SO_PEERCRED: ") + std::strerror(errno));
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  return out;
+}
+
 }  // namespace
 
 void ExportProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
 }
 
 }  // namespace hv
