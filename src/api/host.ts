@@ -35,8 +35,8 @@ function vmFilter(ctx: ApiContext, vmList: unknown): Array<{ vmId: string; statu
   return out;
 }
 
-function capabilities(ctx: ApiContext): Record<string, unknown> {
-  const facts = ctx.capabilities.facts;
+async function capabilities(ctx: ApiContext): Promise<Record<string, unknown>> {
+  const facts = await ctx.capabilities.upToDate();
   return facts ? capabilitiesAnswer(facts, { agent: ctx.agent }) : unavailable();
 }
 
@@ -80,7 +80,7 @@ export function hostHandlers(ctx: ApiContext): Handlers {
   const allStats = sharedWhileRunning(() => allVmStats(ctx));
   return {
     'Host.getCapabilities': () => capabilities(ctx),
-    'Host.getStats': () => ctx.host.stats(ctx.registry.counts()),
+    'Host.getStats': () => ctx.host.stats(ctx.registry.counts(), ctx.capabilities.facts?.netConfigDirty),
     'Host.getResources': () => ctx.host.resources ?? unavailable(),
     'Host.getHardwareInfo': async () => {
       const info = await onWorker(ctx, hostCapsTasks.hardwareInfo, { uri: ctx.uri });

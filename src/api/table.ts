@@ -10,6 +10,6 @@ import { vmHandlers } from './vm.js';
 
 export function buildMethodTable(ctx: ApiContext): MethodRegistry {
   // The network part's confirmations replace the bare ones of connectivityHandlers.
-  const table = new MethodRegistry().serve({ ...connectivityHandlers, ...networkHandlers(ctx.helper, () => ctx.capabilities.refresh(ctx.rpc)) }).serve(hostHandlers(ctx)).serve(vmHandlers(ctx)).serve(migrationHandlers(ctx));
+  const table = new MethodRegistry().serve({ ...connectivityHandlers, ...networkHandlers(ctx.helper, () => ctx.capabilities.changed(ctx.rpc)) }).serve(hostHandlers(ctx)).serve(vmHandlers(ctx)).serve(migrationHandlers(ctx));
   return ctx.guests ? table.serve(guestHandlers(ctx, ctx.guests)) : table;
 }

@@ -14,7 +14,6 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { getLogger, initLogging } from '../log.js';
 import { DhcpClients } from '../network/dhcp.js';
-import { runIp } from '../network/ip.js';
 import { kernelHost, NetworkSetups } from '../network/setup.js';
 import { NetConfigStore } from '../network/store.js';
 import { parseNameservers } from '../virt/host/caps/resolv-conf.js';
@@ -78,7 +77,7 @@ async function main(): Promise<void> {
   const runDir = values['run-dir'];
   mkdirSync(runDir, { recursive: true, mode: 0o755 });
   const store = new NetConfigStore(values['state-dir']);
-  const host = kernelHost(new DhcpClients(runDir, store.dir), () => parseNameservers(readText('/etc/resolv.conf')), (op) => runIp(op));
+  const host = kernelHost(new DhcpClients(runDir, store.dir), () => parseNameservers(readText('/etc/resolv.conf')));
   const setups = new NetworkSetups(store, host, getLogger('network'));
   await setups.recover();
 

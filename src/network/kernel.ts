@@ -14,6 +14,7 @@ export interface KernelAddress {
 
 export interface KernelLink {
   name: string;
+  ifindex: number;
   /** iproute2's kind: 'bridge', 'bond', 'vlan', 'veth'...; '' for a plain NIC. */
   kind: string;
   master?: string;
@@ -41,6 +42,7 @@ export interface KernelState {
 }
 
 interface IpLinkJson {
+  ifindex?: number;
   ifname: string;
   address?: string;
   flags?: string[];
@@ -69,6 +71,7 @@ export function parseLinks(json: string): Map<string, KernelLink> {
     const vlanId = entry.linkinfo?.info_data?.id;
     links.set(entry.ifname, {
       name: entry.ifname,
+      ifindex: entry.ifindex ?? 0,
       kind,
       ...(entry.master !== undefined ? { master: entry.master } : {}),
       ...(kind === 'vlan' && entry.link !== undefined && vlanId !== undefined ? { vlan: { link: entry.link, id: vlanId } } : {}),

@@ -17,12 +17,13 @@
  * back to where it was.
  */
 import type { Logger } from '../log.js';
-import { canonicalizeSetupNetworks, type CanonicalRequest, type SetupNetworksParams } from './canonicalize.js';
+import { canonicalizeSetupNetworks, isRemoval, type CanonicalRequest, type SetupNetworksParams } from './canonicalize.js';
 import { networkDevice, type NetConfig } from './config.js';
 import { DhcpError, type DhcpClients } from './dhcp.js';
 import { NetworkError, NetworkErrorCode } from './errors.js';
-import type { IpOp } from './ip.js';
+import { runPlan, type IpOp } from './ip.js';
 import { kernelDevices, readKernelState, type KernelState } from './kernel.js';
+import { otherManager } from './other-managers.js';
 import { isDeviceName, setupPlan } from './plan.js';
 import { devicesPhase, linksPhase, routesPhase } from './rollback-plan.js';
 import type { NetConfigStore } from './store.js';
@@ -30,10 +31,13 @@ import { applyToConfig, validateSetupNetworks } from './validate.js';
 
 export interface NetworkHost {
   readKernel(): Promise<KernelState>;
-  run(op: IpOp): Promise<unknown>;
+  /** Runs a plan; with `force` every operation is tried and the failures are returned. */
+  runPlan(plan: readonly IpOp[], options?: { force?: boolean }): Promise<Error[]>;
   dhcp: DhcpClients;
   /** The host's nameservers (/etc/resolv.conf), the default of the default-route network. */
   nameservers(): string[];
+  /** NetworkManager or systemd-networkd when one of them manages the device. */
+  otherManager(device: string, ifindex: number): Promise<string | undefined>;
 }
 
 export interface SetupOutcome {
@@ -68,10 +72,23 @@ export class NetworkSetups {
       const request = canonicalizeSetupNetworks(params, facts);
       validateSetupNetworks(request, facts);
       refuseUnsafeNames(request);
+      await this.refuseForeignDevices(request, kernel);
       const next = applyToConfig(running, request);
       await this.transaction(running, next, kernel, request);
       return DONE;
     });
+  }
+
+  /** A device the request would change that NetworkManager or systemd-networkd manages: refused. */
+  private async refuseForeignDevices(request: CanonicalRequest, kernel: KernelState): Promise<void> {
+    const devices = new Set<string>();
+    for (const net of Object.values(request.networks)) if (!isRemoval(net)) for (const name of [net.nic, net.bonding]) if (name !== undefined) devices.add(name);
+    for (const bond of Object.values(request.bonds)) if (!isRemoval(bond)) for (const nic of bond.nics) devices.add(nic);
+    for (const device of devices) {
+      const link = kernel.links.get(device);
+      const manager = link && (await this.host.otherManager(device, link.ifindex));
+      if (manager) throw new NetworkError(NetworkErrorCode.badParams, `${device} is managed by ${manager}: make it unmanaged there before hostvisor configures it`);
+    }
   }
 
   /** Host.setSafeNetworkConfig: the running configuration becomes the safe one. */
@@ -141,7 +158,7 @@ export class NetworkSetups {
         await this.host.dhcp.stop(networkDevice(name, net));
       }
     }
-    for (const op of setupPlan(from, to, kernel)) await this.host.run(op);
+    await this.host.runPlan(setupPlan(from, to, kernel));
     for (const [name, net] of Object.entries(to.networks)) {
       const device = networkDevice(name, net);
       if (net.bootproto !== 'dhcp' || this.host.dhcp.running(device)) continue;
@@ -175,9 +192,7 @@ export class NetworkSetups {
     for (const device of dhcpStarted) await this.host.dhcp.stop(device);
     for (const phase of [linksPhase, devicesPhase, routesPhase]) {
       const now = await this.host.readKernel();
-      for (const op of phase(now, before)) {
-        await this.host.run(op).catch((err: unknown) => this.log.error({ op: op.join(' '), err: err instanceof Error ? err.message : err }, 'rollback step failed'));
-      }
+      for (const failed of await this.host.runPlan(phase(now, before), { force: true })) this.log.error({ err: failed.message }, 'rollback step failed');
     }
     this.store.saveRunning(running);
     this.store.endTransaction();
@@ -196,6 +211,6 @@ function refuseUnsafeNames(request: CanonicalRequest): void {
 }
 
 /** The host as the helper sees it: the real kernel through iproute2. */
-export function kernelHost(dhcp: DhcpClients, nameservers: () => string[], run: (op: IpOp) => Promise<unknown>): NetworkHost {
-  return { readKernel: readKernelState, run, dhcp, nameservers };
+export function kernelHost(dhcp: DhcpClients, nameservers: () => string[]): NetworkHost {
+  return { readKernel: readKernelState, runPlan, dhcp, nameservers, otherManager: (device, ifindex) => otherManager(device, ifindex) };
 }

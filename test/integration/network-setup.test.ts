@@ -199,6 +199,7 @@ describe('Host.setupNetworks through the privileged helper, the daemon unprivile
     const caps = (await client.call('Host.getCapabilities')) as { networks: Record<string, unknown>; netConfigDirty: string };
     expect(Object.keys(caps.networks).sort()).toEqual(['lab', 'ovirtmgmt']);
     expect(caps.netConfigDirty).toBe('True');
+    expect(((await client.call('Host.getStats')) as { netConfigDirty: string }).netConfigDirty).toBe('True');
   }, 60_000);
 
   it('keeps the running configuration across a daemon restart; a boot restores the safe one, once', async () => {

@@ -112,9 +112,11 @@ describe('Host.getStats from two samples', () => {
       driver: undefined,
       vms: COUNTS,
       daemonStartedAt: 900,
+      netConfigDirty: 'True',
       momStatus: 'disabled',
     });
     expect(s['cpuUser']).toBe('30.00');
+    expect(s['netConfigDirty']).toBe('True');
     expect(s['cpuSys']).toBe('10.00');
     expect(s['cpuIdle']).toBe('60.00');
     expect(s['cpuLoad']).toBe('1.25');
@@ -142,7 +144,7 @@ describe('Host.getStats from two samples', () => {
 
   it('takes memory from the test driver\'s node when the figures are the driver\'s, never the real host\'s', () => {
     const one = sample({});
-    const s = hostStats({ first: one, last: one, readings: undefined, driver: { totalMiB: 3072, usedByVmsMiB: 1024, cells: 2 }, vms: COUNTS, daemonStartedAt: 900, momStatus: 'disabled' });
+    const s = hostStats({ first: one, last: one, readings: undefined, driver: { totalMiB: 3072, usedByVmsMiB: 1024, cells: 2 }, vms: COUNTS, daemonStartedAt: 900, netConfigDirty: 'False', momStatus: 'disabled' });
     expect(s['memFree']).toBe(2048);
     expect(s['memUsed']).toBe('33');
     expect(s['numaNodeMemFree']).toEqual({ '0': { memFree: '1024', memPercent: 33, hugepages: {} }, '1': { memFree: '1024', memPercent: 33, hugepages: {} } });

@@ -9,7 +9,7 @@ import { bondOptionArgs, setupPlan } from '../../src/network/plan.js';
 import { devicesPhase, linksPhase, routesPhase } from '../../src/network/rollback-plan.js';
 
 function link(name: string, extra: Partial<KernelLink> = {}): KernelLink {
-  return { name, kind: '', mtu: 1500, up: true, hwaddr: '52:54:00:00:00:01', addresses: [], ...extra };
+  return { name, ifindex: 0, kind: '', mtu: 1500, up: true, hwaddr: '52:54:00:00:00:01', addresses: [], ...extra };
 }
 
 function kernel(links: KernelLink[], routes: KernelState['routes'] = []): KernelState {

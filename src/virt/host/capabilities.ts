@@ -22,16 +22,45 @@ export interface HostCapabilitiesOptions {
 export class HostCapabilities {
   private current: CapabilityFacts | undefined;
   private gatheredAt: number | undefined;
+  /** Gatherings started, and the latest one whose answer is kept: an older one ending later is dropped. */
+  private started = 0;
+  private kept = 0;
+  /** The gathering the last change started, until it completes. */
+  private stale: Promise<void> | undefined;
 
   constructor(private readonly options: HostCapabilitiesOptions) {}
 
   /** Gathers them again in a worker; the previous ones stay served until this completes. */
   readonly refresh = async (ctx: Dispatcher): Promise<void> => {
     const { uri, agent, network, log } = this.options;
-    this.current = await hostCapsTasks.capabilities(ctx, { uri, agent, network });
+    const gathering = ++this.started;
+    const facts = await hostCapsTasks.capabilities(ctx, { uri, agent, network });
+    if (gathering < this.kept) return;
+    this.kept = gathering;
+    this.current = facts;
     this.gatheredAt = Date.now();
-    for (const name of this.current.missingNetworks) log.warn({ network: name }, 'missing network: its device does not exist, so it is not reported');
+    for (const name of facts.missingNetworks) log.warn({ network: name }, 'missing network: its device does not exist, so it is not reported');
   };
+
+  /**
+   * The host changed under the last gathering (a network setup): gathers again, and until that
+   * completes `upToDate()` waits for it rather than answer what is no longer true. A gathering
+   * that started before the change and ends after it does not replace this one's answer.
+   */
+  changed(ctx: Dispatcher): void {
+    const gathering: Promise<void> = this.refresh(ctx)
+      .catch((err: unknown) => this.options.log.warn({ err }, 'gathering the host capabilities failed'))
+      .finally(() => {
+        if (this.stale === gathering) this.stale = undefined;
+      });
+    this.stale = gathering;
+  }
+
+  /** The capabilities as they are now: after the gathering the last change started, if one runs. */
+  async upToDate(): Promise<CapabilityFacts | undefined> {
+    while (this.stale !== undefined) await this.stale;
+    return this.current;
+  }
 
   /** The last gathering; undefined before the first completed. */
   get facts(): CapabilityFacts | undefined {

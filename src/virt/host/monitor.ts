@@ -102,15 +102,18 @@ export class HostMonitor {
     return this.lastSampleAt === 0 ? Infinity : performance.now() / 1000 - this.lastSampleAt;
   }
 
-  /** Host.getStats: rates need two samples; with one, the rates are zero. */
-  stats(vms: VmCounts): Record<string, unknown> {
+  /**
+   * Host.getStats: rates need two samples; with one, the rates are zero. `netConfigDirty` is the
+   * capabilities' (whether the running network configuration differs from the safe one).
+   */
+  stats(vms: VmCounts, netConfigDirty: 'True' | 'False' = 'False'): Record<string, unknown> {
     const last = this.window.last()?.value;
     if (!last) throw new Error('no host sample yet');
     const first = this.window.length > 1 ? this.window.last(2)!.value : last;
     const node = this.nodeSample;
     const driver = node && figureSource(node.host.type) === 'driver' ? this.driverMemory(node.node) : undefined;
     // The engine polls faster than the host is sampled: the same inputs give the same answer.
-    const inputs = [first, last, this.readings, node, driver?.usedByVmsMiB, ...Object.values(vms)];
+    const inputs = [first, last, this.readings, node, driver?.usedByVmsMiB, netConfigDirty, ...Object.values(vms)];
     if (this.answer !== undefined && inputs.every((input, i) => input === this.answer!.inputs[i])) return this.answer.stats;
     const stats = hostStats({
       first,
@@ -119,6 +122,7 @@ export class HostMonitor {
       driver,
       vms,
       daemonStartedAt: this.startedAt,
+      netConfigDirty,
       // No memory-overcommit policy engine runs here.
       momStatus: 'disabled',
     });

@@ -34,6 +34,7 @@ export interface HostStatsInput {
   driver: DriverMemory | undefined;
   vms: VmCounts;
   daemonStartedAt: number;
+  netConfigDirty: 'True' | 'False';
   /** getStats' momStatus: whether a memory-overcommit policy is in force. */
   momStatus: 'active' | 'disabled';
 }
@@ -153,7 +154,7 @@ export function hostStats(input: HostStatsInput): Record<string, unknown> {
     bootTime: String(last.bootTime),
     dateTime: gmtDate(last.time),
     thpState: last.thpState ?? 'never',
-    netConfigDirty: 'False',
+    netConfigDirty: input.netConfigDirty,
     momStatus: input.momStatus,
     haStats: { configured: false, active: false, score: 0, globalMaintenance: false, localMaintenance: false },
     v2vJobs: {},
