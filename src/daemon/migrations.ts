@@ -64,7 +64,6 @@ export function buildMigrations(settings: MigrationSettings, sources: MigrationS
   );
 
   const migrations = new Migrations({
-    jobStats: libvirt.jobStats,
     outgoing: {
       connect: (dst) => connectPeer(dst, settings),
       libvirt,

@@ -194,18 +194,24 @@ describe('an outgoing migration', () => {
 });
 
 describe('a migration found running at recovery', () => {
-  it('is followed until libvirt ends it: Up when the VM still runs here', async () => {
+  function recovered(status: 'Migration Source') {
     const registry = new VmRegistry({ emit: () => undefined }, { eventTime: () => 1, monotonic: () => 1 });
-    const vm = registry.add(VM, 'a', 'Migration Source');
-    let job: DomainJobStats = { type: 2, stats: { operation: 5 } };
+    const vm = registry.add(VM, 'a', status);
+    const state = { job: { type: 2, stats: { operation: 5, data_total: 1000, data_remaining: 400 } } as DomainJobStats, aborted: 0, bandwidth: 0, stopped: false, events: [] as unknown[] };
     let tick: () => Promise<void> = async () => undefined;
-    let stopped = false;
+    const jobs = new JobRegistry(60_000, () => 0);
     const migrations = new Migrations({
-      jobStats: async () => job,
       outgoing: {
-        every: (_seconds, t) => {
+        libvirt: {
+          jobStats: async (_id: string, completed?: boolean) => (completed ? { type: 3, stats: { downtime: 42 } } : state.job),
+          abort: async () => void state.aborted++,
+          setBandwidth: async (_id: string, mib: number) => void (state.bandwidth = mib),
+        },
+        jobs,
+        statusEvent: (_id: string, event: unknown) => state.events.push(event),
+        every: (_seconds: number, t: () => Promise<void>) => {
           tick = t;
-          return () => (stopped = true);
+          return () => (state.stopped = true);
         },
         log: getLogger('test'),
       } as unknown as MigrationsOptions['outgoing'],
@@ -215,10 +221,32 @@ describe('a migration found running at recovery', () => {
       defaultPort: 54321,
     });
     migrations.watchRecovered(vm);
-    await tick();
-    expect([vm.status, stopped]).toEqual(['Migration Source', false]);
-    job = { type: 0, stats: {} };
-    await tick();
-    expect([vm.status, stopped]).toEqual(['Up', true]);
+    return { vm, migrations, jobs, state, tick: () => tick() };
+  }
+
+  it("answers for libvirt's job: progress, bandwidth, cancel, a job; Up and failed when it ends with the VM here", async () => {
+    const t = recovered('Migration Source');
+    await t.tick();
+    expect(t.migrations.status(VM)).toEqual({ status: 'in_progress', progress: 60 });
+    expect(t.state.events).toEqual([{ progress: 60, postcopy: false }]);
+    expect(Object.values(t.jobs.list('migration'))).toMatchObject([{ status: 'running', progress: 60 }]);
+    await t.migrations.setBandwidth(VM, 64);
+    await t.migrations.cancel(VM);
+    expect([t.state.bandwidth, t.state.aborted]).toEqual([64, 1]);
+    t.state.job = { type: 0, stats: {} };
+    await t.tick();
+    expect([t.vm.status, t.state.stopped]).toEqual(['Up', true]);
+    expect(() => t.migrations.status(VM)).toThrow(/ended without the VM moving/);
+    expect(Object.values(t.jobs.list('migration'))).toMatchObject([{ status: 'failed' }]);
+    await expect(t.migrations.cancel(VM)).rejects.toMatchObject({ code: 47 });
+  });
+
+  it('is done, with the downtime, when the VM went Down here (it moved)', async () => {
+    const t = recovered('Migration Source');
+    t.vm.setStatus('Down');
+    await t.tick();
+    expect(t.migrations.status(VM)).toEqual({ status: 'done', downtime: 42 });
+    expect(t.state.events).toEqual([{ progress: 100, downtime: 42, postcopy: false }]);
+    expect(Object.values(t.jobs.list('migration'))).toMatchObject([{ status: 'done', progress: 100 }]);
   });
 });

@@ -3,17 +3,15 @@
  * VM id after they end, so VM.getMigrationStatus can say how the last one ended; a VM migrates
  * away once at a time. Incoming ones are the destination's (incoming.ts).
  */
-import { JobType } from '../libvirt/constants.js';
 import type { Vm } from '../vm.js';
 import { MigrationError, MigrationErrorCode } from './errors.js';
 import { IncomingMigrations } from './incoming.js';
-import { OutgoingMigration, type MigrationLibvirt, type OutgoingDeps, type OutgoingSettings } from './outgoing.js';
+import { OutgoingMigration, type OutgoingDeps, type OutgoingSettings } from './outgoing.js';
+import { RecoveredMigration } from './recovered.js';
 import { outgoingRequest } from './request.js';
 import { Slots } from './slots.js';
 
 export interface MigrationsOptions {
-  /** Reads a domain's job off the main thread (for migrations found running at recovery). */
-  jobStats: MigrationLibvirt['jobStats'];
   outgoing: Omit<OutgoingDeps, 'slot'>;
   outgoingSettings: OutgoingSettings;
   maxOutgoing: number;
@@ -23,7 +21,8 @@ export interface MigrationsOptions {
 }
 
 export class Migrations {
-  private readonly outgoing = new Map<string, OutgoingMigration>();
+  /** By VM id: the running or last migration away, started here or found at recovery. */
+  private readonly outgoing = new Map<string, OutgoingMigration | RecoveredMigration>();
   private readonly slots: Slots;
 
   constructor(private readonly options: MigrationsOptions) {
@@ -69,23 +68,11 @@ export class Migrations {
   }
 
   /**
-   * A VM recovery found migrating away (the daemon restarted in the middle): libvirt runs the
-   * migration on, and says nothing when it fails here (the guest never paused). Its job is read
-   * every monitor interval; once it has ended, a VM still running here is Up (had it moved, the
-   * Stopped/Migrated event has put it Down already).
+   * A VM recovery found migrating away (the daemon restarted in the middle): libvirt's job is
+   * followed (recovered.ts), and the migration's status, cancel and bandwidth answer from it.
    */
   watchRecovered(vm: Vm): void {
-    const { every, log } = this.options.outgoing;
-    const stop = every(this.options.outgoingSettings.monitorIntervalSeconds, async () => {
-      if (vm.status !== 'Migration Source') return stop();
-      const job = await this.options.jobStats(vm.id).catch(() => undefined);
-      if (job !== undefined && job.type !== JobType.NONE) return;
-      stop();
-      if (vm.status === 'Migration Source') {
-        log.info({ vmId: vm.id }, 'the migration found at recovery has ended; the VM runs here');
-        vm.setStatus('Up');
-      }
-    });
+    this.outgoing.set(vm.id, new RecoveredMigration(vm, this.options.outgoing, this.options.outgoingSettings.monitorIntervalSeconds));
   }
 
   /** Forgets a removed VM's migration. */
