@@ -2,10 +2,10 @@
 # The real environment of the end-to-end test (test/e2e/real-qemu.test.ts), on a fresh Debian 12
 # machine as root without systemd:
 #
-#   scripts/e2e-env.sh [up]   install the Debian packages (if missing), start virtlogd and libvirtd
-#                             (if qemu:///system does not answer yet; their PIDs are recorded), build
-#                             the tiny guest (cached); prints the environment as one JSON line, also
-#                             written to $E2E_DIR/env.json
+#   scripts/e2e-env.sh [up]   install the Debian packages (if missing), make the daemon's user (if
+#                             missing), start virtlogd and libvirtd (if qemu:///system does not answer
+#                             yet; their PIDs are recorded), build the tiny guest (cached); prints the
+#                             environment as one JSON line, also written to $E2E_DIR/env.json
 #   scripts/e2e-env.sh stop   stop the virtlogd/libvirtd this script started (by recorded PID only),
 #                             once every `up` has had its `stop`
 #
@@ -14,6 +14,21 @@
 # qemu-ga on org.qemu.guest_agent.0 and a small oVirt guest agent (a shell loop) on
 # ovirt-guest-agent.0. Idempotent: the initramfs is rebuilt only when its inputs change.
 # Output under E2E_DIR (default /var/tmp/hostvisor-e2e).
+#
+# The tests run hostvisord as systemd/hostvisord.service does: as its own unprivileged user
+# (`hostvisor`, as scripts/setup.sh makes it: a system user in the groups libvirt, kvm and
+# libvirt-qemu), without capabilities. What it needs here:
+# - libvirtd's read-write socket (/run/libvirt/libvirt-sock): libvirtd runs with
+#   $E2E_DIR/libvirtd.conf (/etc/libvirt is left alone), which is /etc/libvirt/libvirtd.conf with
+#   the socket given to group libvirt, mode 0770, and no authentication on it. That last is a choice
+#   of this test environment: Debian's default there is polkit (whose rule lets group libvirt in),
+#   and polkitd does not run here (no D-Bus, no systemd), so polkit would refuse every non-root
+#   client. The socket's group and mode are the check instead, the same users get in.
+# - the guests' channel sockets under $CHANNELS_DIR: libvirt makes them libvirt-qemu's, mode 0775,
+#   and /var/lib/libvirt/qemu is libvirt-qemu's, 0750: group libvirt-qemu reaches and connects.
+# `up` checks both as the daemon's user (and that it can read this checkout: dist/, node_modules/,
+# the addon's build/), and restarts a libvirtd it started earlier with another configuration (its
+# guests keep running; only a libvirtd of this script's is ever restarted).
 set -euo pipefail
 
 E2E_DIR=${HOSTVISOR_E2E_DIR:-/var/tmp/hostvisor-e2e}
@@ -21,6 +36,8 @@ CHANNELS_DIR=/var/lib/libvirt/qemu/channels
 # cpio, kmod (modinfo) and xz-utils come with the kernel's packages or the base system; named anyway.
 PACKAGES=(libvirt-daemon-system qemu-system-x86 qemu-guest-agent busybox-static linux-image-amd64 cpio kmod xz-utils)
 URI=qemu:///system
+DAEMON_USER=hostvisor
+LIBVIRTD_CONF=$E2E_DIR/libvirtd.conf
 
 log() { echo "e2e-env: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -30,19 +47,18 @@ die() { log "$*"; exit 1; }
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 pid_of() { [ -f "$1" ] && cat "$1" || true; }
 
-stop_daemons() {
-  local name pid
-  for name in libvirtd virtlogd; do
-    pid=$(pid_of "$E2E_DIR/$name.started")
-    if alive "$pid"; then
-      kill "$pid"
-      for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
-      alive "$pid" && kill -9 "$pid"
-      log "stopped $name ($pid)"
-    fi
-    rm -f "$E2E_DIR/$name.started"
-  done
+stop_daemon() {
+  local name=$1 pid
+  pid=$(pid_of "$E2E_DIR/$name.started")
+  if alive "$pid"; then
+    kill "$pid"
+    for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+    alive "$pid" && kill -9 "$pid"
+    log "stopped $name ($pid)"
+  fi
+  rm -f "$E2E_DIR/$name.started"
 }
+stop_daemons() { stop_daemon libvirtd; stop_daemon virtlogd; }
 
 # Test files run in parallel and share these daemons: each `up` counts a user, each `stop` one
 # less, and the daemons stop with the last. The lock makes both steps whole.
@@ -79,9 +95,42 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# --- the daemon's user ---------------------------------------------------------------------------
+# As scripts/setup.sh makes it (the groups exist once libvirt's and QEMU's packages are in).
+id "$DAEMON_USER" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /var/lib/hostvisor --shell /usr/sbin/nologin "$DAEMON_USER"
+for group in libvirt kvm libvirt-qemu; do
+  id -nG "$DAEMON_USER" | tr ' ' '\n' | grep -qx "$group" || usermod -a -G "$group" "$DAEMON_USER"
+done
+# A command as the daemon runs (the tests' setpriv; systemd's User= sets HOME so).
+as_daemon_user() {
+  HOME=/var/lib/hostvisor setpriv --reuid="$DAEMON_USER" --regid="$DAEMON_USER" --init-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
+}
+
 # --- daemons ------------------------------------------------------------------------------------
 mkdir -p /var/log/libvirt/qemu /var/run/libvirt /var/lib/libvirt/qemu "$CHANNELS_DIR"
+# libvirtd's configuration (see the top): rewritten each time, read when libvirtd starts.
+{
+  sed -E '/^[[:space:]]*(unix_sock_group|unix_sock_rw_perms|auth_unix_rw)[[:space:]]*=/d' /etc/libvirt/libvirtd.conf
+  cat <<'EOF'
+
+# scripts/e2e-env.sh: the read-write socket for group libvirt (the daemon's user is in it), without
+# polkit, which does not run in this test environment.
+unix_sock_group = "libvirt"
+unix_sock_rw_perms = "0770"
+auth_unix_rw = "none"
+EOF
+} > "$LIBVIRTD_CONF.tmp"
+mv "$LIBVIRTD_CONF.tmp" "$LIBVIRTD_CONF"
 answers() { timeout 10 virsh -q -c "$URI" uri >/dev/null 2>&1; }
+daemon_user_answers() { as_daemon_user timeout 10 virsh -q -c "$URI" uri >/dev/null 2>&1; }
+if answers && ! daemon_user_answers; then
+  # Started by an earlier `up` with another configuration: once more with this one.
+  pid=$(pid_of "$E2E_DIR/libvirtd.started")
+  alive "$pid" && [ "$pid" = "$(pid_of /run/libvirtd.pid)" ] ||
+    die "$URI answers root but not the $DAEMON_USER user, and its libvirtd is not this script's: let group libvirt on its read-write socket (unix_sock_group, unix_sock_rw_perms, auth_unix_rw or polkit)"
+  log "libvirtd ($pid) does not let $DAEMON_USER in: restarting it with $LIBVIRTD_CONF"
+  stop_daemon libvirtd
+fi
 if ! answers; then
   if ! alive "$(pid_of /run/virtlogd.pid)"; then
     rm -f /run/virtlogd.pid
@@ -92,7 +141,7 @@ if ! answers; then
   fi
   if ! alive "$(pid_of /run/libvirtd.pid)"; then
     rm -f /run/libvirtd.pid
-    libvirtd -d 9>&-
+    libvirtd -d --config "$LIBVIRTD_CONF" 9>&-
     for _ in $(seq 100); do alive "$(pid_of /run/libvirtd.pid)" && break; sleep 0.1; done
     pid_of /run/libvirtd.pid > "$E2E_DIR/libvirtd.started"
     log "started libvirtd ($(cat "$E2E_DIR/libvirtd.started"))"
@@ -100,6 +149,16 @@ if ! answers; then
   for _ in $(seq 100); do answers && break; sleep 0.2; done
   answers || die "$URI does not answer after starting libvirtd"
 fi
+daemon_user_answers || die "$URI does not answer the $DAEMON_USER user (as: $(id "$DAEMON_USER"))"
+as_daemon_user test -x "$CHANNELS_DIR" || die "the $DAEMON_USER user cannot reach $CHANNELS_DIR"
+# The tests run the daemon from this checkout as that user: it must read it (a checkout under /root,
+# 0700, would not do).
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+unreadable=$(cd / && as_daemon_user find "$REPO" -maxdepth 0 ! -executable -print 2>&1 || true)
+for d in dist node_modules build; do
+  [ -n "$unreadable" ] || [ ! -e "$REPO/$d" ] || unreadable=$(cd / && as_daemon_user find "$REPO/$d" \( ! -readable -o -type d ! -executable \) -print -quit 2>&1 || true)
+done
+[ -z "$unreadable" ] || die "the $DAEMON_USER user cannot read the checkout the daemon runs from: $unreadable"
 
 # --- the guest ----------------------------------------------------------------------------------
 KERNEL=$(ls /boot/vmlinuz-* | sort -V | tail -1)

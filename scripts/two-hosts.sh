@@ -6,14 +6,17 @@
 #                               the test guest); host B is a second virtlogd + libvirtd in a private
 #                               mount namespace with its own /run, /etc/libvirt, /var/lib/libvirt,
 #                               /var/cache/libvirt and /var/log/libvirt, listening on
-#                               qemu+tcp://127.0.0.1:16510/system (loopback, no auth). Idempotent.
+#                               qemu+tcp://127.0.0.1:16510/system (loopback, no auth), its unix
+#                               socket open to the daemon's user as A's. Idempotent.
 #                               Prints one JSON line: e2e-env.sh's, plus `hostB`.
 #   scripts/two-hosts.sh stop   once every `up` has had its `stop`: destroys B's domains and stops
 #                               B's daemons (by the PIDs in B's /run); then e2e-env.sh stop.
 #
 # State under $E2E_DIR/host-b: B's bind-mounted folders (run, etc, lib, cache, log), its user count
 # and lock. B's configuration is a copy of A's /etc/libvirt with its own host_uuid and the TCP
-# listener, so its qemu.conf is A's: the same QEMU user, dynamic ownership and security driver.
+# listener, so its qemu.conf is A's: the same QEMU user, dynamic ownership and security driver. Its
+# read-write unix socket is as A's (scripts/e2e-env.sh says why): group libvirt, 0770, no polkit,
+# for the daemon that runs as the unprivileged `hostvisor` user inside B's namespace.
 #
 # Both hosts share the network namespace and every path outside those folders, so the guest's
 # kernel, initramfs, disk and console files under the e2e folder are the same files for both (the
@@ -40,6 +43,14 @@ running() {
 }
 # A zombie from an earlier namespace can hold the name: only an answering socket counts.
 b_answers() { virsh -q -c "$B_URI" version >/dev/null 2>&1; }
+# B's qemu:///system, as B's daemon reaches it: inside B's namespace, as the daemon's user.
+b_answers_daemon_user() {
+  local pid
+  pid=$(pid_of "$B_DIR/run/libvirtd.pid")
+  [ -n "$pid" ] && HOME=/var/lib/hostvisor timeout 10 nsenter -t "$pid" -m \
+    setpriv --reuid=hostvisor --regid=hostvisor --init-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- \
+    virsh -q -c qemu:///system uri >/dev/null 2>&1
+}
 
 stop_b() {
   local pid
@@ -81,15 +92,17 @@ echo $(( $(users) + 1 )) > "$B_DIR/users"
 
 A_ENV=$("$HERE/e2e-env.sh" up 8>&- | tail -n 1)
 
-if ! b_answers; then
-  # Counts left from a B that is gone (a run killed before its stop) are void.
+if ! b_answers || ! b_answers_daemon_user; then
+  # Counts left from a B that is gone (a run killed before its stop) are void; a B started with
+  # an older configuration (its unix socket closed to the daemon's user) is started again.
+  b_answers && log "host B's libvirtd does not let hostvisor in: starting it again"
   echo 1 > "$B_DIR/users"
   stop_b
   mkdir -p "$B_DIR"/{run,etc,lib,cache,log}
   # B's configuration: A's, with its own identity and a TCP listener on loopback.
   rm -rf "$B_DIR/etc" && cp -a /etc/libvirt "$B_DIR/etc"
   conf=$B_DIR/etc/libvirtd.conf
-  sed -i -E '/^\s*(host_uuid|listen_tcp|listen_tls|tcp_port|listen_addr|auth_tcp)\s*=/d' "$conf"
+  sed -i -E '/^\s*(host_uuid|listen_tcp|listen_tls|tcp_port|listen_addr|auth_tcp|unix_sock_group|unix_sock_rw_perms|auth_unix_rw)\s*=/d' "$conf"
   cat >> "$conf" <<EOF
 host_uuid = "$B_HOST_UUID"
 listen_tcp = 1
@@ -97,6 +110,9 @@ listen_tls = 0
 tcp_port = "16510"
 listen_addr = "127.0.0.1"
 auth_tcp = "none"
+unix_sock_group = "libvirt"
+unix_sock_rw_perms = "0770"
+auth_unix_rw = "none"
 EOF
   unshare -m --propagation private bash -euo pipefail -c "
     mount --bind '$B_DIR/run' /run
@@ -110,6 +126,7 @@ EOF
   " 8>&-
   for _ in $(seq 100); do b_answers && break; sleep 0.1; done
   b_answers || die "host B ($B_URI) does not answer after starting its libvirtd"
+  b_answers_daemon_user || die "host B's qemu:///system does not answer the hostvisor user"
   log "started host B: libvirtd $(pid_of "$B_DIR/run/libvirtd.pid"), $B_URI"
 fi
 

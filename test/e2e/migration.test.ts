@@ -8,13 +8,15 @@
  * agent and oVirt agent answering there, a migration job done. Then N is refused by B's admission
  * (B offers 2 vCPUs, M uses one), and a migration whose destination daemon is killed mid-way is
  * aborted: the VM is Up on A; and a source daemon that restarts mid-way finds N still migrating.
- * Guests have no disk: libvirt only migrates disks on shared storage.
+ * Guests have no disk: libvirt only migrates disks on shared storage. Both daemons run as
+ * systemd/hostvisord.service runs them: the unprivileged `hostvisor` user, no capabilities.
  */
+import { readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { answerViolations, migrationEventViolations, statusEventViolations } from '../helpers/contract.js';
 import { callError } from '../helpers/call-error.js';
-import { startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { AS_DAEMON_USER, DAEMON_USER_ENV, daemonUserIdentity, identityOf, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { domainXml, type Guest } from '../helpers/e2e-guest.js';
 import { lockHypervisor, unlockHypervisor } from '../helpers/host-lock.js';
 import { twoHostsStop, twoHostsUp, virsh, type TwoHostsEnv } from '../helpers/two-hosts.js';
@@ -53,7 +55,9 @@ describe('live migration between two real libvirt hosts, each with its own hostv
   let b: Side;
 
   async function side(mountNamespaceOf?: number): Promise<Side> {
-    const daemon = startDaemon(['--listen', '127.0.0.1:0', '--libvirt-uri', 'qemu:///system'], { ...DAEMON_ENV, HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: env.channelsDir }, [], { mountNamespaceOf });
+    // As systemd runs it: the unprivileged `hostvisor` user (setpriv), for host B inside B's mount
+    // namespace (nsenter, which needs root, first).
+    const daemon = startDaemon(['--listen', '127.0.0.1:0', '--libvirt-uri', 'qemu:///system'], { ...DAEMON_USER_ENV, ...DAEMON_ENV, HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: env.channelsDir }, [], { mountNamespaceOf, prefix: AS_DAEMON_USER });
     const port = Number((await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 60_000))['port']);
     const client = await JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 60_000 });
     const events: Side['events'] = [];
@@ -115,6 +119,12 @@ describe('live migration between two real libvirt hosts, each with its own hostv
     unlockHypervisor();
     expect([codes, sides.map((s) => s.daemon.logs.filter((l) => l.level >= 50).map((l) => l.msg))]).toEqual([sides.map(() => 0), sides.map(() => [])]);
   }, 120_000);
+
+  it("both daemons run as the unprivileged hostvisor user, B's in B's mount namespace", () => {
+    const mountNs = (pid: number | string): string => readlinkSync(`/proc/${pid}/ns/mnt`);
+    expect([identityOf(a.daemon.child.pid!), identityOf(b.daemon.child.pid!)]).toEqual([daemonUserIdentity(), daemonUserIdentity()]);
+    expect([mountNs(a.daemon.child.pid!), mountNs(b.daemon.child.pid!)]).toEqual([mountNs('self'), mountNs(env.hostB.libvirtdPid)]);
+  });
 
   it('a cancelled migration leaves the VM Up on its host and nothing on the destination', async () => {
     expect(await migrate(N, { maxBandwidth: '1' })).toBe(true);

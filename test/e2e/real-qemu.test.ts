@@ -2,7 +2,9 @@
  * End to end on a real hypervisor: hostvisord on qemu:///system (libvirtd and virtlogd started by
  * scripts/e2e-env.sh), real QEMU guests (TCG, direct kernel boot of a tiny initramfs) with the real
  * qemu-guest-agent and a small oVirt guest agent, driven through the STOMP front with the real
- * client. scripts/e2e-env.sh describes and builds the environment.
+ * client. scripts/e2e-env.sh describes and builds the environment. The daemon runs as
+ * systemd/hostvisord.service runs it: the unprivileged `hostvisor` user with its groups, no
+ * capabilities, no privileged helper; the test checks that, and that none of its runs logs an error.
  *
  * Guest A has both agents, a disk and a NIC: it shows the real bulk stats, both agents' data,
  * VM.desktopLock reaching the oVirt agent, a daemon restart that recovers it with its channels,
@@ -18,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
 import { answerViolations, statusEventViolations } from '../helpers/contract.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { AS_DAEMON_USER, DAEMON_USER, DAEMON_USER_ENV, daemonUserIdentity, identityOf, mainJs, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { consoleOf, diskOf, domainXml, type E2eEnv, type Guest } from '../helpers/e2e-guest.js';
 import { lockHypervisor, unlockHypervisor } from '../helpers/host-lock.js';
 import { until as poll } from '../helpers/until.js';
@@ -77,14 +79,25 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
   };
   const consoleText = (g: Guest): string => (existsSync(consoleOf(env, g)) ? readFileSync(consoleOf(env, g), 'utf8') : '');
 
+  /** Every daemon started, for their logs in afterAll. */
+  const runs: RunningDaemon[] = [];
+
   async function start(): Promise<void> {
-    daemon = startDaemon(['--listen', '127.0.0.1:0', '--libvirt-uri', env.uri], {
-      HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
-      HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
-      HOSTVISOR_GUEST_AGENT_QGA_POLLING_PERIOD: '1',
-      HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: env.channelsDir,
-      HOSTVISOR_METRICS_ENABLED: 'false',
-    });
+    // As systemd runs it: the unprivileged `hostvisor` user, no capabilities, no helper.
+    daemon = startDaemon(
+      ['--listen', '127.0.0.1:0', '--libvirt-uri', env.uri],
+      {
+        ...DAEMON_USER_ENV,
+        HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
+        HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
+        HOSTVISOR_GUEST_AGENT_QGA_POLLING_PERIOD: '1',
+        HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: env.channelsDir,
+        HOSTVISOR_METRICS_ENABLED: 'false',
+      },
+      [],
+      { prefix: AS_DAEMON_USER },
+    );
+    runs.push(daemon);
     const port = Number((await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 60_000))['port']);
     client = await JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 60_000 });
     events = [];
@@ -129,8 +142,18 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
     await run('bash', [envScript, 'stop'], { timeout: 60_000 }).catch(() => undefined);
     unlockHypervisor();
     console.log(`real-qemu e2e timings (s since start): ${JSON.stringify(timings)}`);
-    expect(code).toBe(0);
+    // Unprivileged, nothing it does fails: no error logged by any of its runs (warnings shown).
+    const said = (level: number): string[] => runs.flatMap((d) => d.logs.filter((l) => l.level >= level).map((l) => JSON.stringify(l)));
+    if (said(40).length > 0) console.log(`the daemon's warnings and errors:\n${said(40).join('\n')}`);
+    expect([code, said(50)]).toEqual([0, []]);
   }, 120_000);
+
+  it('runs as its own unprivileged user, as systemd runs it: the groups that reach libvirt and the guest channels, no capabilities', async () => {
+    const pid = daemon!.child.pid!;
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(mainJs); // setpriv exec'd the daemon itself
+    expect(identityOf(pid)).toEqual(daemonUserIdentity());
+    expect((await run('id', ['-nG', DAEMON_USER])).stdout.trim().split(' ')).toEqual(expect.arrayContaining(['libvirt', 'kvm', 'libvirt-qemu']));
+  });
 
   it('creates guest A and reports the VM_status events of its real boot', async () => {
     const created = (await client!.call('VM.create', { vmParams: { xml: domainXml(env, A) } })) as Stats;

@@ -2,7 +2,8 @@
  * Runs the real daemon (dist/src/main.js) as a child process and reads its JSON log lines.
  * Integration tests use it to see what an operator would see.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/paths.js';
 
@@ -93,6 +94,36 @@ export function startDaemon(args: string[], env: Record<string, string> = {}, no
     });
 
   return { child, logs, stderr, waitForLog, exited };
+}
+
+/**
+ * The daemon as systemd/hostvisord.service runs it: its own user (scripts/setup.sh makes it), with
+ * that user's groups from the group database (libvirt, kvm, libvirt-qemu), no capabilities, none
+ * to gain (an empty bounding set, no_new_privs). startDaemon's `prefix`, after nsenter when both.
+ */
+export const DAEMON_USER = 'hostvisor';
+export const AS_DAEMON_USER = ['setpriv', `--reuid=${DAEMON_USER}`, `--regid=${DAEMON_USER}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+/** The environment systemd gives it (User=, and a service's PATH): setpriv keeps root's otherwise. */
+export const DAEMON_USER_ENV = { HOME: '/var/lib/hostvisor', USER: DAEMON_USER, LOGNAME: DAEMON_USER, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+
+/** What the kernel says a process runs as (/proc/<pid>/status): ids, groups, capability sets, no_new_privs. */
+export function identityOf(pid: number): Record<string, string> {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const fields = ['Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs'];
+  return Object.fromEntries(fields.map((f) => [f, (new RegExp(`^${f}:[ \\t]*(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/).sort().join(' ')]));
+}
+
+/** identityOf the daemon run with AS_DAEMON_USER: DAEMON_USER and all its groups, no capabilities, none to gain. */
+export function daemonUserIdentity(): Record<string, string> {
+  const id = (flag: string): string => execFileSync('id', [flag, DAEMON_USER], { encoding: 'utf8' }).trim();
+  const none = '0000000000000000';
+  return {
+    Uid: Array(4).fill(id('-u')).join(' '),
+    Gid: Array(4).fill(id('-g')).join(' '),
+    Groups: id('-G').split(' ').sort().join(' '),
+    ...Object.fromEntries(['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'].map((c) => [c, none])),
+    NoNewPrivs: '1',
+  };
 }
 
 /** Sampling every second, no metrics, a quick stop: the base of most tests' daemon settings. */

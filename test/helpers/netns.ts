@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
-import { startDaemon, type RunningDaemon } from './daemon.js';
+import { AS_DAEMON_USER, DAEMON_USER, DAEMON_USER_ENV, startDaemon, type RunningDaemon } from './daemon.js';
 
 const run = promisify(execFile);
 
 export const HOST_ADDRESS = '198.51.100.10';
 export const ENGINE_ADDRESS = '198.51.100.1';
-export const DAEMON_USER = 'hostvisor';
+export { DAEMON_USER };
 export const DAEMON_PORT = 54321;
 
 export interface NetnsWorld {
@@ -142,11 +142,11 @@ export function startUnprivilegedDaemon(world: NetnsWorld, env: Record<string, s
       HOSTVISOR_VARS_VM_SAMPLE_INTERVAL: '1',
       HOSTVISOR_VARS_HOST_SAMPLE_STATS_INTERVAL: '1',
       HOSTVISOR_METRICS_ENABLED: 'false',
-      HOME: world.dir,
+      ...DAEMON_USER_ENV,
       ...env,
     },
     [],
-    { prefix: ['ip', 'netns', 'exec', world.hostNs, 'setpriv', `--reuid=${DAEMON_USER}`, `--regid=${DAEMON_USER}`, '--init-groups', '--inh-caps=-all', '--'] },
+    { prefix: ['ip', 'netns', 'exec', world.hostNs, ...AS_DAEMON_USER] },
   );
 }
 

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallError, type JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { repoRoot } from '../../src/paths.js';
-import type { RunningDaemon } from '../helpers/daemon.js';
+import { daemonUserIdentity, identityOf, type RunningDaemon } from '../helpers/daemon.js';
 import { createWorld, DAEMON_USER, ENGINE_ADDRESS, engineClient, HOST_ADDRESS, restoreNets, startDhcpServer, startHelper, startUnprivilegedDaemon, type NetnsWorld } from '../helpers/netns.js';
 
 const run = promisify(execFile);
@@ -119,10 +119,7 @@ describe('Host.setupNetworks through the privileged helper, the daemon unprivile
   });
 
   it('runs the daemon as its unprivileged user, without capabilities: it cannot change the network itself', async () => {
-    const status = readFileSync(`/proc/${daemon.child.pid}/status`, 'utf8');
-    const uid = Number((await run('id', ['-u', DAEMON_USER])).stdout.trim());
-    expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
-    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    expect(identityOf(daemon.child.pid!)).toEqual(daemonUserIdentity());
     await expect(world.exec(world.hostNs, ['setpriv', `--reuid=${DAEMON_USER}`, `--regid=${DAEMON_USER}`, '--init-groups', 'ip', 'link', 'add', 'hvtry0', 'type', 'bridge'])).rejects.toThrow(/Operation not permitted/);
   });
 
