@@ -207,7 +207,7 @@ describe('live migration between two real libvirt hosts, each with its own hostv
     b = await side(env.hostB.libvirtdPid);
   }, 180_000);
 
-  it('is reported truly by a source daemon that restarts mid-way: still migrating, then Up when it fails', async () => {
+  it('is reported truly by a source daemon that restarts mid-way: still migrating, its status and cancel from libvirt, then Up', async () => {
     expect(await migrate(N, { maxBandwidth: '1' })).toBe(true);
     await until('N arriving on B', async () => ((await virsh(env.hostB.uri, 'domstate', N.uuid).catch(() => '')).includes('paused') ? true : undefined), 60_000);
     a.daemon.child.kill('SIGKILL');
@@ -216,9 +216,20 @@ describe('live migration between two real libvirt hosts, each with its own hostv
     const list = (await a.client.call('Host.getVMList')) as Array<{ vmId: string; status: string }>;
     expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ vmId: N.uuid, status: 'Migration Source' })]));
     expect((await a.client.call('Host.getStats')) as Record<string, unknown>).toMatchObject({ outgoingVmMigrations: 1 });
-    // libvirt still runs it; it fails (aborted here), and the VM is Up where it runs.
-    await virsh(env.uri, 'domjobabort', N.uuid);
+    // libvirt still runs it, and the restarted daemon answers for it from libvirt's job.
+    await until('a recovered progress reading', async () => {
+      const status = (await a.client.call('VM.getMigrationStatus', { vmID: N.uuid })) as { status: string; progress: number };
+      return status.status === 'in_progress' && status.progress > 0 ? true : undefined;
+    }, 30_000);
+    const jobs = Object.values((await a.client.call('Host.getJobs', { job_type: 'migration' })) as Record<string, { status: string; description: string }>);
+    expect(jobs.filter((j) => j.status === 'running' && j.description.includes(N.uuid))).toHaveLength(1);
+    expect(await a.client.call('VM.migrateChangeParams', { vmID: N.uuid, params: { maxBandwidth: 2 } })).toBe(true);
+    expect(await virsh(env.uri, 'migrate-getspeed', N.uuid)).toMatch(/^2\b/);
+    // Cancelled through the daemon: the job fails, and the VM is Up where it runs.
+    expect(await a.client.call('VM.migrateCancel', { vmID: N.uuid })).toBe(true);
     await until('N Up on A', () => (lastStatus(a, N)?.['status'] === 'Up' ? true : undefined), 60_000);
+    const err = await migrationError(N);
+    expect(err.code).toBe(12);
     expect(await virsh(env.uri, 'domstate', N.uuid)).toMatch(/running/);
     await until('nothing of N on B', async () => ((await virsh(env.hostB.uri, 'domstate', N.uuid).catch(() => 'gone')) === 'gone' ? true : undefined), 30_000);
   }, 180_000);
