@@ -8,7 +8,7 @@ import {
   type HostNetworkFacts,
 } from '../../src/network/canonicalize.js';
 import { EMPTY_NET_CONFIG, type NetConfig, type NetworkAttrs } from '../../src/network/config.js';
-import { NetworkError } from '../../src/network/errors.js';
+import { INSTALL_NETWORK, refusal } from '../helpers/network-requests.js';
 
 const RESOLV_CONF = ['192.0.2.53'];
 const HOST: HostNetworkFacts = {
@@ -25,22 +25,6 @@ function net(attrs: Record<string, unknown>, host?: HostNetworkFacts): NetworkAt
   return canonicalize({ net1: attrs }, {}, {}, host).networks['net1'] as NetworkAttrs;
 }
 
-function refusal(run: () => unknown): { code: number; message: string } {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof NetworkError) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a NetworkError');
-}
-
-/** §4: the management network request of a host install (static IPv4, no IPv6 address). */
-const INSTALL_NETWORK = {
-  nic: 'eth0', mtu: 1500, bridged: 'true', STP: 'no',
-  ipaddr: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1',
-  dhcpv6: false, ipv6autoconf: false, defaultRoute: true, switch: 'legacy',
-};
 const INSTALL_OPTIONS = { connectivityCheck: 'true', commitOnSuccess: true, connectivityTimeout: 120 };
 
 /** §2.5: what vdsm stores for it as nets/ovirtmgmt. */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalizeSetupNetworks, type HostNetworkFacts, type KernelDevices } from '../../src/network/canonicalize.js';
 import { EMPTY_NET_CONFIG, type NetConfig, type NetworkAttrs } from '../../src/network/config.js';
-import { NetworkError } from '../../src/network/errors.js';
+import { INSTALL_NETWORK, refusal } from '../helpers/network-requests.js';
 import { applyToConfig, validateSetupNetworks } from '../../src/network/validate.js';
 
 const KERNEL: KernelDevices = { nics: ['eth0', 'eth1', 'eth2', 'eth3'], bonds: {}, vlans: {}, bridges: [] };
@@ -35,21 +35,6 @@ function setup(networks: Record<string, unknown>, bondings: Record<string, unkno
   validateSetupNetworks(canonicalizeSetupNetworks({ networks, bondings, options: {} }, host), host);
 }
 
-function refusal(run: () => unknown): { code: number; message: string } {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof NetworkError) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a NetworkError');
-}
-
-const INSTALL_NETWORK = {
-  nic: 'eth0', mtu: 1500, bridged: 'true', STP: 'no',
-  ipaddr: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1',
-  dhcpv6: false, ipv6autoconf: false, defaultRoute: true, switch: 'legacy',
-};
 
 describe('requests vdsm accepts', () => {
   it('the engine install request and its DHCP, VLAN and bond variants', () => {

@@ -21,6 +21,7 @@ import type { DomainJobStats, MigrationParams } from '../libvirt/types.js';
 import { ExitCode, ExitReason, exitInfo, type Vm } from '../vm.js';
 import { ConvergenceTracker, type ConvergenceAction, type ConvergenceSchedule } from './convergence.js';
 import { MigrationError, MigrationErrorCode } from './errors.js';
+import { abortJob, changeBandwidth } from './job-control.js';
 import { MigrationProgress } from './progress.js';
 import type { OutgoingRequest } from './request.js';
 
@@ -116,22 +117,13 @@ export class OutgoingMigration {
     if (this.ended) throw new MigrationError(MigrationErrorCode.migCancelErr, 'the migration has already ended');
     const running = this.state === 'migrating';
     this.cancel.abort();
-    if (!running) return;
-    try {
-      await this.deps.libvirt.abort(this.vm.id);
-    } catch (err) {
-      throw new MigrationError(MigrationErrorCode.migCancelErr, `libvirt could not abort the migration: ${(err as Error).message}`);
-    }
+    if (running) await abortJob(this.deps.libvirt, this.vm.id);
   }
 
   /** VM.migrateChangeParams: the bandwidth of the running migration. */
   async setBandwidth(mibPerSecond: number): Promise<void> {
     if (this.ended) throw new MigrationError(MigrationErrorCode.migNotInProgress, 'the migration has already ended');
-    try {
-      await this.deps.libvirt.setBandwidth(this.vm.id, mibPerSecond);
-    } catch (err) {
-      throw new MigrationError(MigrationErrorCode.migrateErr, `libvirt could not change the bandwidth: ${(err as Error).message}`);
-    }
+    await changeBandwidth(this.deps.libvirt, this.vm.id, mibPerSecond);
   }
 
   private async run(): Promise<void> {

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { JobType } from '../libvirt/constants.js';
 import type { Vm } from '../vm.js';
 import { MigrationError, MigrationErrorCode } from './errors.js';
+import { abortJob, changeBandwidth } from './job-control.js';
 import type { OutgoingDeps } from './outgoing.js';
 import { MigrationProgress } from './progress.js';
 
@@ -48,20 +49,12 @@ export class RecoveredMigration {
 
   async cancelMigration(): Promise<void> {
     if (this.ended) throw new MigrationError(MigrationErrorCode.migCancelErr, 'the migration has already ended');
-    try {
-      await this.deps.libvirt.abort(this.vm.id);
-    } catch (err) {
-      throw new MigrationError(MigrationErrorCode.migCancelErr, `libvirt could not abort the migration: ${(err as Error).message}`);
-    }
+    await abortJob(this.deps.libvirt, this.vm.id);
   }
 
   async setBandwidth(mibPerSecond: number): Promise<void> {
     if (this.ended) throw new MigrationError(MigrationErrorCode.migNotInProgress, 'the migration has already ended');
-    try {
-      await this.deps.libvirt.setBandwidth(this.vm.id, mibPerSecond);
-    } catch (err) {
-      throw new MigrationError(MigrationErrorCode.migrateErr, `libvirt refused the bandwidth: ${(err as Error).message}`);
-    }
+    await changeBandwidth(this.deps.libvirt, this.vm.id, mibPerSecond);
   }
 
   /** One reading of the job; true once the migration has ended. */
