@@ -12,7 +12,9 @@
 # The guest: Debian's kernel booted directly (TCG: nested KVM hangs here) with an initramfs under
 # 4 MB: busybox-static, qemu-ga with its libraries, the virtio modules, and an /init that runs
 # qemu-ga on org.qemu.guest_agent.0 and a small oVirt guest agent (a shell loop) on
-# ovirt-guest-agent.0. Idempotent: the initramfs is rebuilt only when its inputs change.
+# ovirt-guest-agent.0. With hvdirty=N on its command line it also rewrites N MiB of its memory
+# over and over (random data, generated once: QEMU sends zero pages as mere flags), for the
+# migration's convergence case. Idempotent: the initramfs is rebuilt only when its inputs change.
 # Output under E2E_DIR (default /var/tmp/hostvisor-e2e).
 #
 # The tests run hostvisord as systemd/hostvisord.service does: as its own unprivileged user
@@ -168,7 +170,8 @@ MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
 QGA=$(command -v qemu-ga || echo /usr/sbin/qemu-ga)
 INITRD=$E2E_DIR/initramfs.cpio.xz
 
-# /init of the guest. Per-guest settings come from the kernel command line (hvname=, hvip=).
+# /init of the guest. Per-guest settings come from the kernel command line (hvname=, hvip=,
+# hvdirty=).
 IFS= read -r -d '' INIT <<'EOF' || true
 #!/bin/sh
 export PATH=/bin:/sbin
@@ -183,10 +186,12 @@ for p in /sys/class/virtio-ports/*; do
 done
 NAME=hv-guest
 IP=
+DIRTY=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     hvname=*) NAME=${arg#hvname=} ;;
     hvip=*) IP=${arg#hvip=} ;;
+    hvdirty=*) DIRTY=${arg#hvdirty=} ;;
   esac
 done
 hostname "$NAME"
@@ -202,6 +207,15 @@ say() { echo "hv-guest: $*" > /dev/console; }
 qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run &
 say "qemu-ga started"
 [ -e /dev/virtio-ports/ovirt-guest-agent.0 ] && /bin/ovirt-agent "$NAME" "$IP" "$IFACE" &
+if [ -n "$DIRTY" ]; then
+  # Memory that changes faster than a slow migration sends it: $DIRTY MiB (in RAM: the
+  # initramfs's root) rewritten as fast as the vCPU copies.
+  (
+    dd if=/dev/urandom of=/run/dirty-src bs=1M count="$DIRTY" 2>/dev/null
+    say "dirtying $DIRTY MiB"
+    while :; do dd if=/run/dirty-src of=/run/dirty bs=1M count="$DIRTY" conv=notrunc 2>/dev/null; done
+  ) &
+fi
 say "init done on $(uname -r)"
 while :; do
   # Some real guest activity: disk writes and network packets.

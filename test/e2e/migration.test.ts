@@ -8,16 +8,20 @@
  * agent and oVirt agent answering there, a migration job done. Then N is refused by B's admission
  * (B offers 2 vCPUs, M uses one), and a migration whose destination daemon is killed mid-way is
  * aborted: the VM is Up on A; and a source daemon that restarts mid-way finds N still migrating.
+ * Last, guest D rewrites its memory faster than the bandwidth lets it go: the downtime steps are
+ * walked, then the migration converges or (as a bandwidth this low makes sure) is aborted by the
+ * schedule, D Up on A.
  * Guests have no disk: libvirt only migrates disks on shared storage. Both daemons run as
  * systemd/hostvisord.service runs them: the unprivileged `hostvisor` user, no capabilities.
  */
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { answerViolations, migrationEventViolations, statusEventViolations } from '../helpers/contract.js';
 import { callError } from '../helpers/call-error.js';
 import { AS_DAEMON_USER, DAEMON_USER_ENV, daemonUserIdentity, identityOf, startDaemon, stopDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { domainXml, type Guest } from '../helpers/e2e-guest.js';
+import { downtimeSteps } from '../../src/virt/migration/convergence.js';
+import { consoleOf, domainXml, type Guest } from '../helpers/e2e-guest.js';
 import { lockHypervisor, unlockHypervisor } from '../helpers/host-lock.js';
 import { twoHostsStop, twoHostsUp, virsh, type TwoHostsEnv } from '../helpers/two-hosts.js';
 import { until as poll } from '../helpers/until.js';
@@ -25,6 +29,8 @@ import { until as poll } from '../helpers/until.js';
 const M: Guest = { uuid: 'e2e0c000-0000-4000-8000-00000000000c', name: 'hv-mig-m', ip: '192.0.2.12', mac: '52:54:00:e2:e0:0c', qemuAgent: true, disk: false };
 const N: Guest = { uuid: 'e2e0d000-0000-4000-8000-00000000000d', name: 'hv-mig-n', ip: '192.0.2.13', mac: '52:54:00:e2:e0:0d', qemuAgent: true, disk: false };
 const nXml = (env: TwoHostsEnv): string => domainXml(env, N).replace('<vcpu>1</vcpu>', '<vcpu>2</vcpu>');
+/** Rewrites 16 MiB of its memory without a pause: far faster than the 10 MiB/s it migrates at. */
+const D: Guest = { uuid: 'e2e10000-0000-4000-8000-000000000010', name: 'hv-mig-dirty', ip: '192.0.2.16', mac: '52:54:00:e2:e0:10', qemuAgent: true, disk: false, memoryMiB: 192, dirtyMiB: 16 };
 
 interface Side {
   daemon: RunningDaemon;
@@ -91,7 +97,7 @@ describe('live migration between two real libvirt hosts, each with its own hostv
 
   async function removeGuests(): Promise<void> {
     for (const uri of [env.uri, env.hostB.uri]) {
-      for (const g of [M, N]) {
+      for (const g of [M, N, D]) {
         await virsh(uri, 'destroy', g.uuid).catch(() => undefined);
         await virsh(uri, 'undefine', g.uuid).catch(() => undefined);
       }
@@ -233,4 +239,64 @@ describe('live migration between two real libvirt hosts, each with its own hostv
     expect(await virsh(env.uri, 'domstate', N.uuid)).toMatch(/running/);
     await until('nothing of N on B', async () => ((await virsh(env.hostB.uri, 'domstate', N.uuid).catch(() => 'gone')) === 'gone' ? true : undefined), 30_000);
   }, 180_000);
+
+  it('a guest whose memory changes faster than the bandwidth: the downtime steps, then converged, or aborted and Up on the source', async () => {
+    const steps = downtimeSteps(500, 5);
+    try {
+      writeFileSync(consoleOf(env, D), ''); // this run's console only
+      await a.client.call('VM.create', { vmParams: { xml: domainXml(env, D) } });
+      await until('D Up on A', () => (statuses(a, D).includes('Up') ? true : undefined), 90_000);
+      await until('D dirtying its memory', () => (readFileSync(consoleOf(env, D), 'utf8').includes('hv-guest: dirtying 16 MiB') ? true : undefined), 60_000);
+      const fromA = a.daemon.logs.length;
+      const fromB = b.events.length;
+      expect(await migrate(D, { maxBandwidth: '10' })).toBe(true);
+      // The downtime libvirt has for the migration, read as it runs: the schedule's steps.
+      const downtimes: number[] = [];
+      const outcome = await poll(
+        'the migration of D to end',
+        async () => {
+          const ms = Number(await virsh(env.uri, 'migrate-getmaxdowntime', D.uuid).catch(() => 'NaN'));
+          // libvirt's own 300 ms before the first step, and whatever it puts back after the job.
+          if (steps.includes(ms) && !downtimes.includes(ms)) downtimes.push(ms);
+          const status = await a.client.call('VM.getMigrationStatus', { vmID: D.uuid }).then((s) => s as { status: string; downtime: number }, (err: unknown) => err as Error);
+          if (status instanceof Error) return { aborted: await callError(Promise.reject(status)) };
+          return status.status === 'done' ? { converged: status } : undefined;
+        },
+        280_000,
+        { every: 500 },
+      );
+      // Whichever the outcome, the steps were walked: more than one, in order (each first seen after the smaller).
+      expect(downtimes.length).toBeGreaterThan(1);
+      expect(downtimes).toEqual([...downtimes].sort((x, y) => x - y));
+      expect(progressEvents(a, D).flatMap(migrationEventViolations)).toEqual([]);
+      if ('converged' in outcome) {
+        // (a) Converged: Down with exitReason 4 on A, Up on B.
+        expect(outcome.converged).toMatchObject({ vmId: D.uuid, status: 'done' });
+        await until('D Down on A', () => (lastStatus(a, D)?.['status'] === 'Down' ? true : undefined), 30_000);
+        expect(lastStatus(a, D)).toMatchObject({ status: 'Down', exitCode: 0, exitReason: 4 });
+        await until('D Up on B', () => (b.events.slice(fromB).some((e) => e.method === `|virt|VM_status|${D.uuid}` && (e.params[D.uuid] as { status: string }).status === 'Up') ? true : undefined), 30_000);
+        expect(await virsh(env.hostB.uri, 'domstate', D.uuid)).toMatch(/running/);
+        expect(await virsh(env.uri, 'domstate', D.uuid).catch(() => 'gone')).not.toMatch(/running/);
+      } else {
+        // (b) Aborted by the schedule after its last step: Up and running on A, nothing on B.
+        expect([outcome.aborted.code, outcome.aborted.message]).toEqual([12, expect.stringContaining('the migration did not converge: aborted by its convergence schedule')]);
+        expect(downtimes.at(-1)).toBe(steps.at(-1));
+        expect(a.daemon.logs.slice(fromA).filter((l) => l.msg === 'migration does not converge: aborting it, as its schedule says')).toHaveLength(1);
+        await until('D Up again on A', () => (lastStatus(a, D)?.['status'] === 'Up' ? true : undefined), 30_000);
+        expect(statuses(a, D).slice(-2)).toEqual(['Migration Source', 'Up']);
+        expect(await virsh(env.uri, 'domstate', D.uuid)).toMatch(/running/);
+        await until('nothing of D on B', async () => ((await virsh(env.hostB.uri, 'domstate', D.uuid).catch(() => 'gone')) === 'gone' ? true : undefined), 30_000);
+        expect(((await b.client.call('Host.getVMList')) as Array<{ vmId: string }>).map((v) => v.vmId)).not.toContain(D.uuid);
+        const jobs = Object.values((await a.client.call('Host.getJobs', { job_type: 'migration' })) as Record<string, { status: string; description: string }>);
+        expect(jobs.filter((j) => j.description.includes(D.uuid)).map((j) => j.status)).toEqual(['failed']);
+      }
+    } finally {
+      // Whatever the outcome: D on neither host.
+      for (const s of [a, b]) await s.client.call('VM.destroy', { vmID: D.uuid }).catch(() => undefined);
+      for (const uri of [env.uri, env.hostB.uri]) {
+        await virsh(uri, 'destroy', D.uuid).catch(() => undefined);
+        await virsh(uri, 'undefine', D.uuid).catch(() => undefined);
+      }
+    }
+  }, 420_000);
 });

@@ -29,6 +29,11 @@ export interface Guest {
    * a local file system (only shared storage is safe), so a guest that migrates has none.
    */
   disk?: boolean;
+  /**
+   * MiB of its memory the guest rewrites over and over, as fast as its vCPU copies (random data:
+   * QEMU sends zero pages as flags): a guest whose memory changes faster than a slow migration sends it.
+   */
+  dirtyMiB?: number;
 }
 
 export const consoleOf = (env: E2eEnv, g: Guest): string => join(env.dir, `console-${g.name}.log`);
@@ -47,7 +52,7 @@ export function domainXml(env: E2eEnv, g: Guest): string {
     <type arch='x86_64'>hvm</type>
     <kernel>${env.kernel}</kernel>
     <initrd>${env.initrd}</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 hvname=${g.name} hvip=${g.ip}</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 hvname=${g.name} hvip=${g.ip}${g.dirtyMiB ? ` hvdirty=${g.dirtyMiB}` : ''}</cmdline>
   </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
