@@ -20,7 +20,15 @@
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"
       ],
-      "defines": ["NAPI_VERSION=8"],
+      "defines": [
+        "NAPI_VERSION=8",
+        # A worker thread terminated while inside one of our calls (piscina's destroy at the
+        # daemon's stop) makes every later Node-API call of that call fail; without this,
+        # node-addon-api's rethrow of that failure escapes as a C++ exception and the whole
+        # process aborts (SIGABRT). With it, the failure is dropped: the thread is ending anyway.
+        # Must be the same in every file of the addon (node-addon-api's functions are inline).
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
+      ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "<!@(pkg-config --cflags libvirt libvirt-qemu)"],
       "libraries": ["<!@(pkg-config --libs libvirt libvirt-qemu)"]
     }

@@ -8,7 +8,7 @@
  * Hooks: `onCall` is the JSON-RPC engine's observer (EngineOptions.onCall); `timed(executor)`
  * wraps an executor's dispatch so task durations are measured where the caller waits for them.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import type { TaskDispatcher } from '../concurrency/dispatcher.js';
 import type { ExecutorState } from '../concurrency/executor.js';
 import type { DispatchOptions, TaskSpec } from '../concurrency/task.js';
@@ -55,15 +55,17 @@ export class DaemonMetrics {
   private connections: (() => number) | undefined;
   private readonly rpc = new Map<string, Timings>();
   private readonly tasks = new Map<string, Timings>();
-  private readonly loop: IntervalHistogram;
+  /** Time between the sampling timer's ticks, nanoseconds, since the last rollover. */
+  private readonly loop: RecordableHistogram = createHistogram();
   private readonly resolutionMs: number;
-  private loopOn = false;
+  private loopTimer: NodeJS.Timeout | undefined;
+  /** When the sampling timer last ran, or when sampling started (performance.now()). */
+  private lastTick = 0;
 
   constructor(options: DaemonMetricsOptions) {
     this.executors = options.executors;
     this.connections = options.connections;
     this.resolutionMs = options.loopResolutionMs ?? 20;
-    this.loop = monitorEventLoopDelay({ resolution: this.resolutionMs });
   }
 
   /** Counts open connections from now on (the acceptor is built after the metrics it reports to). */
@@ -100,17 +102,31 @@ export class DaemonMetrics {
     return dispatcher;
   }
 
+  /**
+   * Starts sampling the event-loop delay: a timer every `loopResolutionMs`, each tick recording the
+   * time since the previous one. Not monitorEventLoopDelay: its histogram measures from its first
+   * tick after enable() and after every reset(), so the loop held up right after the start or
+   * right after a report (over that first tick) was never counted. Here every interval counts, the
+   * first from the start, and a rollover does not restart the measure.
+   */
   start(): void {
-    if (this.loopOn) return;
-    this.loop.enable();
-    this.loopOn = true;
+    if (this.loopTimer !== undefined) return;
+    this.lastTick = performance.now();
+    this.loopTimer = setInterval(this.tick, this.resolutionMs);
+    // The daemon's other parts keep the process alive; this timer should not.
+    this.loopTimer.unref();
   }
 
   stop(): void {
-    if (!this.loopOn) return;
-    this.loop.disable();
-    this.loopOn = false;
+    clearInterval(this.loopTimer);
+    this.loopTimer = undefined;
   }
+
+  private readonly tick = (): void => {
+    const now = performance.now();
+    this.loop.record(Math.max(1, Math.round((now - this.lastTick) * 1e6)));
+    this.lastTick = now;
+  };
 
   executorStates(): ExecutorState[] {
     return this.executors.map((e) => e.state());
@@ -118,7 +134,7 @@ export class DaemonMetrics {
 
   /** Since the last rollover; undefined before the first sample. */
   eventLoopDelay(): EventLoopDelay | undefined {
-    if (!this.loopOn || this.loop.count === 0) return undefined;
+    if (this.loopTimer === undefined || this.loop.count === 0) return undefined;
     // The histogram holds the time between the sampling timer's ticks: an idle loop shows the
     // resolution itself. The delay is what comes on top of it.
     const delay = (ns: number): number => Math.max(0, ns / 1e6 - this.resolutionMs);
@@ -160,7 +176,8 @@ export class DaemonMetrics {
     }
   }
 
-  /** Starts a new report interval: maxima and the event-loop histogram begin again. */
+  /** Starts a new report interval: maxima and the event-loop histogram begin again (the interval
+   * running across the rollover is counted in the next report). */
   rollover(): void {
     for (const t of this.rpc.values()) t.maxMs = 0;
     for (const t of this.tasks.values()) t.maxMs = 0;

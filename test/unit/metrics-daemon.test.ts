@@ -187,9 +187,10 @@ describe('health monitor', () => {
     expect(gauges.get('hosts.vdsm.executor.periodic.discarded')).toBe('1');
     expect(gauges.get('hosts.vdsm.connections')).toBe('2');
     // Each report covers the time since the previous one: on a busy machine a later, quiet report
-    // can follow the one that saw the busy loop.
+    // can follow the one that saw the busy loop. The 30 ms busy loop right after start() is counted
+    // (less the 20 ms sampling resolution): not a timer's jitter.
     const loopMax = collector.lines().filter((l) => l.startsWith('hosts.vdsm.event_loop.delay_max_ms:')).map((l) => Number(l.split(/[:|]/)[1]));
-    expect(Math.max(...loopMax)).toBeGreaterThan(0);
+    expect(Math.max(...loopMax)).toBeGreaterThanOrEqual(5);
     expect(monitor.checks).toBeGreaterThanOrEqual(1);
     const logged = lines.find((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('user='));
     expect(logged?.['executors']).toEqual([{ name: 'periodic', queued: 7, active: 4, busy: 3, discarded: 1, threads: 5, rejected: 3, timedOut: 1 }]);

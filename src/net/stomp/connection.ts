@@ -53,7 +53,11 @@ export class Subscription {
   }
 }
 
-/** How long a closing connection may take to flush its last ERROR frame. */
+/**
+ * How long a connection closed by us may take to flush its last frames (an ERROR frame) before it
+ * is destroyed. Not for a stop's drain: a client reads its last answers for as long as the
+ * acceptor's drain deadline allows (half of `[daemon] stop_timeout`), which then cuts it off.
+ */
 const LINGER_MS = 1000;
 
 export class StompConnection {
@@ -215,7 +219,10 @@ export class StompConnection {
     this.drained?.();
     if (graceful && !this.transport.destroyed) {
       this.transport.end();
-      setTimeout(() => this.transport.destroy(), LINGER_MS).unref();
+      // Draining, the answers still queued may be megabytes to a busy client: destroying them
+      // after the linger would lose answers to requests already read (and a later answer that
+      // went out first leaves a hole). The acceptor's drain deadline bounds the wait instead.
+      if (this.drained === undefined) setTimeout(() => this.transport.destroy(), LINGER_MS).unref();
     } else {
       this.transport.destroy();
     }
