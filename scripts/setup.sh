@@ -39,4 +39,22 @@ echo "setup: npm ci (builds the libvirt addon)"
 npm ci --no-audit --no-fund
 echo "setup: compiling TypeScript"
 npm run build --silent
+
+# The tests run the daemon as `hostvisor`, from this checkout: it must be able to reach and read
+# it. A checkout under a private folder (say /root) gets traverse-only access on the folders above
+# it (o+x: no listing) and read access inside; said here, never done silently.
+if [ "$(id -u)" -eq 0 ] && id hostvisor >/dev/null 2>&1; then
+  dir=$(pwd)
+  while [ "$dir" != "/" ]; do
+    if ! setpriv --reuid=hostvisor --regid=hostvisor --init-groups test -x "$dir" 2>/dev/null; then
+      echo "setup: letting the hostvisor user traverse $dir (chmod o+x)"
+      chmod o+x "$dir"
+    fi
+    dir=$(dirname "$dir")
+  done
+  if ! setpriv --reuid=hostvisor --regid=hostvisor --init-groups test -r dist/src/main.js; then
+    echo "setup: letting the hostvisor user read this checkout (chmod -R o+rX)"
+    chmod -R o+rX .
+  fi
+fi
 echo "setup: done"
