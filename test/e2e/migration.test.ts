@@ -30,6 +30,8 @@ const M: Guest = { uuid: 'e2e0c000-0000-4000-8000-00000000000c', name: 'hv-mig-m
 const N: Guest = { uuid: 'e2e0d000-0000-4000-8000-00000000000d', name: 'hv-mig-n', ip: '192.0.2.13', mac: '52:54:00:e2:e0:0d', qemuAgent: true, disk: false };
 const nXml = (env: TwoHostsEnv): string => domainXml(env, N).replace('<vcpu>1</vcpu>', '<vcpu>2</vcpu>');
 /** Rewrites 16 MiB of its memory without a pause: far faster than the 10 MiB/s it migrates at. */
+/** A second small guest, for two migrations at once. */
+const L: Guest = { uuid: 'e2e11000-0000-4000-8000-000000000011', name: 'hv-mig-l', ip: '192.0.2.17', mac: '52:54:00:e2:e0:11', qemuAgent: true, disk: false };
 const D: Guest = { uuid: 'e2e10000-0000-4000-8000-000000000010', name: 'hv-mig-dirty', ip: '192.0.2.16', mac: '52:54:00:e2:e0:10', qemuAgent: true, disk: false, memoryMiB: 192, dirtyMiB: 16 };
 
 interface Side {
@@ -60,10 +62,10 @@ describe('live migration between two real libvirt hosts, each with its own hostv
   let a: Side;
   let b: Side;
 
-  async function side(mountNamespaceOf?: number): Promise<Side> {
+  async function side(mountNamespaceOf?: number, extraEnv: Record<string, string> = {}): Promise<Side> {
     // As systemd runs it: the unprivileged `hostvisor` user (setpriv), for host B inside B's mount
     // namespace (nsenter, which needs root, first).
-    const daemon = startDaemon(['--listen', '127.0.0.1:0', '--libvirt-uri', 'qemu:///system'], { ...DAEMON_USER_ENV, ...DAEMON_ENV, HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: env.channelsDir }, [], { mountNamespaceOf, prefix: AS_DAEMON_USER });
+    const daemon = startDaemon(['--listen', '127.0.0.1:0', '--libvirt-uri', 'qemu:///system'], { ...DAEMON_USER_ENV, ...DAEMON_ENV, HOSTVISOR_GUEST_AGENT_CHANNELS_DIR: env.channelsDir, ...extraEnv }, [], { mountNamespaceOf, prefix: AS_DAEMON_USER });
     const port = Number((await daemon.waitForLog((l) => l.msg === 'hostvisord ready', 60_000))['port']);
     const client = await JsonRpcClient.connect({ host: '127.0.0.1', port, timeoutMs: 60_000 });
     const events: Side['events'] = [];
@@ -97,7 +99,7 @@ describe('live migration between two real libvirt hosts, each with its own hostv
 
   async function removeGuests(): Promise<void> {
     for (const uri of [env.uri, env.hostB.uri]) {
-      for (const g of [M, N, D]) {
+      for (const g of [M, N, D, L]) {
         await virsh(uri, 'destroy', g.uuid).catch(() => undefined);
         await virsh(uri, 'undefine', g.uuid).catch(() => undefined);
       }
@@ -299,4 +301,37 @@ describe('live migration between two real libvirt hosts, each with its own hostv
       }
     }
   }, 420_000);
+
+  it('keeps to the destination\'s max_incoming: a second migration is refused (82), asked again, and arrives after the first', async () => {
+    // B takes one incoming migration at a time.
+    await stopDaemon(b.daemon, b.client);
+    b = await side(env.hostB.libvirtdPid, { HOSTVISOR_MIGRATION_MAX_INCOMING: '1' });
+    try {
+      for (const g of [M, L]) {
+        await a.client.call('VM.create', { vmParams: { xml: domainXml(env, g) } });
+        await until(`guest ${g.name} Up on A`, () => (statuses(a, g).slice(-1)[0] === 'Up' ? true : undefined), 90_000);
+      }
+      const before = progressEvents(a, M).length;
+      expect(await migrate(M, { maxBandwidth: '10' })).toBe(true);
+      await progressAfter(M, before);
+      expect(await migrate(L)).toBe(true);
+      await a.daemon.waitForLog((l) => l.msg === 'destination busy with incoming migrations; asking again' && l['vmId'] === L.uuid, 60_000);
+      // While M arrives, L waits on A: still Up there, migrating, nothing of it on B.
+      expect(await a.client.call('VM.getMigrationStatus', { vmID: L.uuid })).toMatchObject({ status: 'in_progress' });
+      expect(await virsh(env.hostB.uri, 'domstate', L.uuid).catch(() => 'gone')).toBe('gone');
+      for (const g of [M, L]) {
+        await until(`${g.name} Down on A`, () => (lastStatus(a, g)?.['status'] === 'Down' ? true : undefined), 120_000);
+        expect(lastStatus(a, g)).toMatchObject({ exitReason: 4 });
+        await until(`${g.name} Up on B`, () => (statuses(b, g).includes('Up') ? true : undefined), 60_000);
+        expect(await virsh(env.hostB.uri, 'domstate', g.uuid)).toMatch(/running/);
+      }
+      expect(b.daemon.logs.filter((l) => l.msg === 'incoming migration admitted').map((l) => l['vmId'])).toEqual([M.uuid, L.uuid]);
+    } finally {
+      for (const g of [M, L]) {
+        await b.client.call('VM.destroy', { vmID: g.uuid }).catch(() => undefined);
+        await a.client.call('VM.destroy', { vmID: g.uuid }).catch(() => undefined);
+        for (const uri of [env.uri, env.hostB.uri]) await virsh(uri, 'destroy', g.uuid).catch(() => undefined);
+      }
+    }
+  }, 400_000);
 });
