@@ -1,4 +1,4 @@
-/** Dotted IPv4 netmasks and prefix lengths, both ways. */
+/** Dotted IPv4 netmasks as prefix lengths. */
 
 /** 255.255.255.0 -> 24; undefined for a mask that is not contiguous ones then zeros. */
 export function prefixLength(netmask: string): number | undefined {
@@ -6,10 +6,4 @@ export function prefixLength(netmask: string): number | undefined {
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
   const bits = parts.map((p) => Number(p).toString(2).padStart(8, '0')).join('');
   return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
-}
-
-/** 24 -> 255.255.255.0 */
-export function netmaskOf(prefix: number): string {
-  const bits = '1'.repeat(prefix).padEnd(32, '0');
-  return [0, 8, 16, 24].map((i) => String(parseInt(bits.slice(i, i + 8), 2))).join('.');
 }

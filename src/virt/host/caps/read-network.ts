@@ -2,6 +2,7 @@
  * Reader of the host's network devices (/sys/class/net, `ip -j -d addr show`, the routing tables)
  * and of the networks hostvisor manages (the helper's running and safe configurations).
  */
+import { RUNNING_FILE, SAFE_FILE } from '../../../network/store.js';
 import type { HostFiles } from './host-files.js';
 import { parseIpAddrJson, parseIpv4DefaultRoutes, parseIpv6DefaultRoutes, type IpLink } from './ip-addresses.js';
 import { parseIntFile } from './key-value.js';
@@ -84,6 +85,6 @@ export function readNetworkDevices(files: HostFiles, nicNames: NicNamePatterns =
 /** The managed networks on `devices`; with no configuration folder, none. */
 export function readManagedNetworks(files: HostFiles, configDir: string | undefined, devices: NetworkDevices): ManagedNetworkFacts {
   const read = (file: string) => parseNetConfig(configDir === undefined ? undefined : files.readFile(`${configDir}/${file}`));
-  const running = read('running.json');
-  return { ...reportedNetworks(running, devices), netConfigDirty: netConfigDirty(running, read('safe.json')) };
+  const running = read(RUNNING_FILE);
+  return { ...reportedNetworks(running, devices), netConfigDirty: netConfigDirty(running, read(SAFE_FILE)) };
 }
