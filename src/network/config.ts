@@ -73,3 +73,30 @@ export function canonicalJson(value: unknown): string {
     v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
   );
 }
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The entries of `value` that are objects: a malformed entry is dropped, not a failed gathering. */
+function objectEntries<T>(value: unknown): Record<string, T> {
+  if (!isObject(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => isObject(entry))) as Record<string, T>;
+}
+
+/**
+ * A stored configuration's text (running.json or safe.json) as a NetConfig. A file that is
+ * missing (undefined), unreadable or not a configuration counts as the empty configuration, and a
+ * malformed entry is dropped: a host without the helper manages no networks.
+ */
+export function parseNetConfig(text: string | undefined): NetConfig {
+  if (text === undefined) return EMPTY_NET_CONFIG;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return EMPTY_NET_CONFIG;
+  }
+  if (!isObject(parsed)) return EMPTY_NET_CONFIG;
+  return { networks: objectEntries(parsed['networks']), bonds: objectEntries(parsed['bonds']) };
+}

@@ -10,7 +10,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMPTY_NET_CONFIG, type NetConfig } from './config.js';
+import { EMPTY_NET_CONFIG, parseNetConfig, type NetConfig } from './config.js';
 import type { KernelLink, KernelRoute, KernelState } from './kernel.js';
 
 export const RUNNING_FILE = 'running.json';
@@ -35,8 +35,12 @@ function readJson(path: string): unknown {
 
 /** Reads a stored configuration; a missing file is the empty one. */
 export function readNetConfig(path: string): NetConfig {
-  const value = readJson(path) as Partial<NetConfig> | undefined;
-  return { networks: value?.networks ?? {}, bonds: value?.bonds ?? {} };
+  try {
+    return parseNetConfig(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_NET_CONFIG;
+    throw err;
+  }
 }
 
 export function writeAtomically(path: string, text: string): void {

@@ -9,7 +9,7 @@ import { daemonSettings } from '../../src/daemon/settings.js';
 import type { NetConfig, NetworkAttrs } from '../../src/network/config.js';
 import { gatherCapabilityFacts, type LibvirtSources } from '../../src/virt/host/caps/gather.js';
 import { matchesAny } from '../../src/virt/host/caps/name-patterns.js';
-import { parseNetConfig } from '../../src/virt/host/caps/net-config-file.js';
+import { parseNetConfig } from '../../src/network/config.js';
 import { bridgeSouthbound, netConfigDirty, reportedNetworks } from '../../src/virt/host/caps/networks.js';
 import type { NetworkDevices } from '../../src/virt/host/caps/network-devices.js';
 import { readManagedNetworks, readNetworkDevices, type NetworkCapsOptions } from '../../src/virt/host/caps/read-network.js';

@@ -2,11 +2,11 @@
  * Reader of the host's network devices (/sys/class/net, `ip -j -d addr show`, the routing tables)
  * and of the networks hostvisor manages (the helper's running and safe configurations).
  */
+import { parseNetConfig } from '../../../network/config.js';
 import { RUNNING_FILE, SAFE_FILE } from '../../../network/store.js';
 import type { HostFiles } from './host-files.js';
 import { parseIpAddrJson, parseIpv4DefaultRoutes, parseIpv6DefaultRoutes, type IpLink } from './ip-addresses.js';
 import { parseIntFile } from './key-value.js';
-import { parseNetConfig } from './net-config-file.js';
 import { bondModeNumber, networkDevices, type NetworkDevices, type NicNamePatterns, type SysfsNetDevice } from './network-devices.js';
 import { netConfigDirty, reportedNetworks, type ManagedNetworkFacts } from './networks.js';
 
