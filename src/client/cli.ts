@@ -65,31 +65,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(listMethods());
     return 0;
   }
-  const port = Number(values.port);
-  const timeout = Number(values.timeout);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a port`);
-  if (!(timeout > 0)) throw new UsageError(`--timeout ${values.timeout} is not a number of seconds`);
-  const options: ClientOptions = { host: values.host!, port, timeoutMs: timeout * 1000 };
-  if (!values.insecure) {
-    if (!values.cert || !values.key) throw new UsageError('TLS needs --cert and --key (and usually --ca); --insecure for plain TCP');
-    options.tls = {
-      cert: readFileSync(values.cert),
-      key: readFileSync(values.key),
-      ...(values.ca ? { ca: readFileSync(values.ca) } : { insecure: true }),
-    };
-  }
+  const options = clientOptions(values);
 
-  if (values.subscribe) {
-    const destination = positionals[0] ?? 'jms.queue.events';
-    const client = await JsonRpcClient.connect(options);
-    await client.subscribe(destination, (body) => process.stdout.write(`${JSON.stringify(body, null, 4)}\n`));
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await client.close();
-    return 0;
-  }
+  if (values.subscribe) return subscribe(options, positionals[0] ?? 'jms.queue.events');
 
   const [namespace, method, ...pairs] = positionals;
   if (!namespace || !method) throw new UsageError('give a namespace and a method, e.g. Host getStats');
@@ -106,6 +84,45 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await client.close();
   }
+}
+
+interface ConnectionFlags {
+  host?: string;
+  port?: string;
+  timeout?: string;
+  insecure?: boolean;
+  cert?: string;
+  key?: string;
+  ca?: string;
+}
+
+function clientOptions(values: ConnectionFlags): ClientOptions {
+  const port = Number(values.port);
+  const timeout = Number(values.timeout);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a port`);
+  if (!(timeout > 0)) throw new UsageError(`--timeout ${values.timeout} is not a number of seconds`);
+  const options: ClientOptions = { host: values.host ?? 'localhost', port, timeoutMs: timeout * 1000 };
+  if (!values.insecure) {
+    if (!values.cert || !values.key) throw new UsageError('TLS needs --cert and --key (and usually --ca); --insecure for plain TCP');
+    options.tls = {
+      cert: readFileSync(values.cert),
+      key: readFileSync(values.key),
+      ...(values.ca ? { ca: readFileSync(values.ca) } : { insecure: true }),
+    };
+  }
+  return options;
+}
+
+/** Prints the events of `destination` until interrupted. */
+async function subscribe(options: ClientOptions, destination: string): Promise<number> {
+  const client = await JsonRpcClient.connect(options);
+  await client.subscribe(destination, (body) => process.stdout.write(`${JSON.stringify(body, null, 4)}\n`));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await client.close();
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -8,30 +8,30 @@
  *   recovery    every domain on the host registered as a VM (nothing lost across a restart)
  *   guests      the guest agents' channels of every VM
  *   periodic    host and VM sampling, the QEMU guest agent poller
+ *   helper      the connection to the privileged helper, closed once no client is served
  *   acceptor    the management port
  *   broker      requests through a STOMP broker, when broker mode is on (last to start, first to stop)
  *
  * Stop runs in reverse. The config is cut into narrow settings here, once; each builder of this
  * folder makes one part from its settings. Every libvirt call runs in a worker; this folder only wires.
  */
-import type { Operation } from '../concurrency/index.js';
+import type { Executor, Operation } from '../concurrency/index.js';
 import type { Config } from '../config/schema.js';
 import { Lifecycle, type Part } from '../lifecycle.js';
 import type { Logger } from '../log.js';
-import { createMetrics } from '../metrics/index.js';
-import { callVerb } from '../tasks/libvirt.js';
-import { destroyOnReboot } from '../virt/destroy-on-reboot.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
+import type { HealthSnapshot } from '../net/http/health.js';
 import { Hypervisor } from '../virt/hypervisor.js';
 import { JobRegistry } from '../virt/jobs.js';
 import type { CycleReport } from '../virt/sampling/vm-sampler.js';
-import { buildExecutors } from './executors.js';
+import type { Vm } from '../virt/vm.js';
+import { buildExecutors, type Executors } from './executors.js';
 import { buildServing } from './front.js';
-import { HelperClient } from '../helper/client.js';
 import { buildGuests } from './guests.js';
-import { buildSampling } from './sampling.js';
-import { daemonSettings } from './settings.js';
 import { buildMigrations } from './migrations.js';
-import { buildVms, recovery } from './vms.js';
+import { buildSampling, type Sampling, type SamplingHooks } from './sampling.js';
+import { daemonSettings } from './settings.js';
+import { buildVms, recovery, type Vms } from './vms.js';
 
 export interface Daemon {
   readonly lifecycle: Lifecycle;
@@ -51,7 +51,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const executors = buildExecutors(settings.pools);
   const { scheduler, rpc, periodic, qga } = executors;
 
-  const vms = buildVms({ hypervisor, commandTimeout: settings.vmCommandTimeout });
+  const vms = buildVms({ hypervisor, uri: settings.uri, rpc, commandTimeout: settings.vmCommandTimeout, log });
   const sampling = buildSampling(settings.sampling, vms, periodic, log);
   const jobs = new JobRegistry();
   const migrations = buildMigrations(settings.migration, { vms, host: sampling.host, rpc, jobs, log });
@@ -66,14 +66,6 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     log,
   });
   const guests = buildGuests(settings.guests, vms.registry, qga, scheduler);
-  destroyOnReboot({
-    vm: (id) => vms.registry.get(id),
-    onReboot: (listener) => hypervisor.on('reboot', listener),
-    destroy: async (vmId) => {
-      await callVerb(rpc, { uri: settings.uri, verb: 'destroy', args: [vmId] });
-    },
-    log,
-  });
   // A libvirtd restart can come with a new QEMU or new CPU models.
   hypervisor.on('connection-reopened', () => sampling.refreshCapabilities());
 
@@ -83,33 +75,18 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     vms: () => vms.registry.all(),
     vmStats: vms.stats,
   });
-  const operations = [
-    ...sampling.operations(scheduler, {
-      executor: metrics.daemon.timed(periodic),
-      afterHostSample: () => metrics.sampling.afterHostSample(),
-      afterVmCycle: () => metrics.sampling.afterVmCycle(),
-    }),
-    guests.qgaOperation,
-  ];
-  const finite = (age: number): number | null => (Number.isFinite(age) ? age : null);
-  const helper = new HelperClient(config.helper.socket, config.helper.timeout * 1000);
+  const operations = [...sampling.operations(scheduler, samplingHooks(metrics, periodic)), guests.qgaOperation];
   const serving = buildServing(config, settings, {
     vms,
-    helper,
+    jobs,
+    migrations,
+    metrics,
+    agents: guests.agents,
     isReady: recovered.done,
     host: sampling.host,
     capabilities: sampling.capabilities,
-    agents: guests.agents,
-    jobs,
-    migrations,
     rpc: metrics.daemon.timed(rpc),
-    metrics,
-    health: () => ({
-      hypervisorConnected: hypervisor.connected,
-      executors: [rpc.state(), periodic.state(), qga.state()],
-      hostSampleAge: finite(sampling.host.sampleAge()),
-      vmSampleAge: finite(vms.cache.newestAge()),
-    }),
+    health: () => healthSnapshot(hypervisor, executors, sampling, vms),
   });
 
   const parts: Part[] = [
@@ -120,9 +97,9 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     recovered.part,
     guests.part,
     periodicPart(operations),
+    serving.helper,
     serving.acceptor,
     serving.broker,
-    { name: 'helper', start() {}, stop: () => helper.close() },
   ];
   return {
     lifecycle: new Lifecycle(parts, log),
@@ -130,6 +107,26 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     port: () => serving.front.acceptor.port,
     lastVmCycle: () => sampling.sampler.lastCycle,
     hypervisor,
+  };
+}
+
+/** The sampling Operations run timed on the periodic pool and report to metrics after each run. */
+function samplingHooks(metrics: Metrics<Vm>, periodic: Executor): SamplingHooks {
+  return {
+    executor: metrics.daemon.timed(periodic),
+    afterHostSample: () => metrics.sampling.afterHostSample(),
+    afterVmCycle: () => metrics.sampling.afterVmCycle(),
+  };
+}
+
+/** /health's figures (the broker's are added where the broker is built). */
+function healthSnapshot(hypervisor: Hypervisor, executors: Executors, sampling: Sampling, vms: Vms): Omit<HealthSnapshot, 'broker'> {
+  const finite = (age: number): number | null => (Number.isFinite(age) ? age : null);
+  return {
+    hypervisorConnected: hypervisor.connected,
+    executors: [executors.rpc.state(), executors.periodic.state(), executors.qga.state()],
+    hostSampleAge: finite(sampling.host.sampleAge()),
+    vmSampleAge: finite(vms.cache.newestAge()),
   };
 }
 

@@ -1,14 +1,14 @@
 /**
- * What clients reach: the API's method table over the VMs, the host and the rpc pool, the network
- * front on the management port (the `acceptor` Part) and broker mode (the `broker` Part, last to
- * start and first to stop).
+ * What clients reach: the API's method table over the VMs, the host, the rpc pool and the
+ * privileged helper (the `helper` Part), the network front on the management port (the `acceptor`
+ * Part) and broker mode (the `broker` Part, last to start and first to stop).
  */
 import type { ApiContext } from '../api/context.js';
 import { buildMethodTable } from '../api/table.js';
 import { LegacyXmlRpc } from '../api/xmlrpc-legacy.js';
 import type { TaskDispatcher } from '../concurrency/index.js';
 import type { Config } from '../config/schema.js';
-import type { Helper } from '../helper/client.js';
+import { HelperClient } from '../helper/client.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, setLogLevel } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
@@ -29,6 +29,8 @@ export interface Serving {
   readonly front: Front;
   readonly acceptor: Part;
   readonly broker: BrokerPart;
+  /** The connection to the privileged helper, closed at stop. */
+  readonly helper: Part;
 }
 
 export interface ServingSources {
@@ -40,8 +42,6 @@ export interface ServingSources {
   agents: GuestAgents;
   jobs: JobRegistry;
   migrations: Migrations;
-  /** The privileged helper. */
-  helper: Helper;
   /** The rpc pool, timed for metrics. */
   rpc: TaskDispatcher;
   metrics: Metrics<Vm>;
@@ -51,6 +51,7 @@ export interface ServingSources {
 
 export function buildServing(config: Config, settings: DaemonSettings, sources: ServingSources): Serving {
   const { vms, metrics } = sources;
+  const helper = new HelperClient(config.helper.socket, config.helper.timeout * 1000);
   const api: ApiContext = {
     uri: settings.uri,
     rpc: sources.rpc,
@@ -60,8 +61,8 @@ export function buildServing(config: Config, settings: DaemonSettings, sources: 
     capabilities: sources.capabilities,
     jobs: sources.jobs,
     migrations: sources.migrations,
-    memoryPolicy: new MemoryPolicy(getLogger('memory-policy'), (settings) => sources.helper.call('ksm.configure', settings)),
-    helper: sources.helper,
+    memoryPolicy: new MemoryPolicy(getLogger('memory-policy'), (settings) => helper.call('ksm.configure', settings)),
+    helper,
     vmStats: vms.stats,
     setLogLevel,
     agent: settings.sampling.agent,
@@ -90,5 +91,5 @@ export function buildServing(config: Config, settings: DaemonSettings, sources: 
       front.http?.close();
     },
   };
-  return { front, acceptor, broker };
+  return { front, acceptor, broker, helper: { name: 'helper', start() {}, stop: () => helper.close() } };
 }

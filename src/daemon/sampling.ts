@@ -1,8 +1,8 @@
 /**
  * Host and VM sampling: the host monitor (host figures and the resource view), the host's
  * capabilities, the VM sampler, the `host` Part that takes the first host sample and gathers the
- * capabilities before any client is served, and the periodic Operations. The Operations are made once metrics exist (they report after each run),
- * which is why they come from a second call.
+ * capabilities before any client is served, and the periodic Operations. The Operations are made
+ * once metrics exist (they report after each run), which is why they come from a second call.
  */
 import { Operation, type Executor, type Scheduler, type TaskDispatcher, type TaskSpec } from '../concurrency/index.js';
 import type { Part } from '../lifecycle.js';
@@ -40,29 +40,8 @@ export interface Sampling {
 }
 
 export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Executor, log: Logger): Sampling {
-  const { registry } = vms;
-  const host = new HostMonitor({
-    uri: settings.uri,
-    statvfsPaths: settings.statvfsPaths,
-    instancesPath: settings.instancesPath,
-    vcpuPinSet: settings.vcpuPinSet,
-    vms: () => registry.all(),
-    onResources: (view) => vms.events.emit('host', 'resources', 'no_id', { resources: view }),
-    log: getLogger('host-monitor'),
-  });
-  const sampler = new VmSampler({
-    uri: settings.uri,
-    cache: vms.cache,
-    vms: () => registry.all(),
-    // The domain went away without an event we saw (e.g. undefined behind our back).
-    onVanished: (vmId) => registry.get(vmId)?.markDown(exitInfo(ExitCode.ERROR, ExitReason.LIBVIRT_DOMAIN_MISSING)),
-    log: getLogger('vm-sampling'),
-    // As many per-VM chunks as warm periodic threads: the per-VM calls are short (NOWAIT), two
-    // chunks keep two cores busy, and more would start threads for a few milliseconds' work.
-    chunks: 2,
-  });
-  registry.onRemoved((vm) => sampler.forget(vm.id));
-
+  const host = hostMonitor(settings, vms);
+  const sampler = vmSampler(settings, vms);
   const capabilities = new HostCapabilities({ uri: settings.uri, agent: settings.agent, network: settings.network, log: getLogger('capabilities') });
   const gatherer: Dispatcher = { dispatch: (task: TaskSpec) => periodic.dispatch(task, { timeout: CAPABILITIES_TIMEOUT, discard: true }) };
   const refreshCapabilities = (): void => {
@@ -79,8 +58,49 @@ export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Ex
     },
     stop() {},
   };
+  const operations = (scheduler: Scheduler, hooks: SamplingHooks): Operation[] =>
+    samplingOperations(settings, { host, capabilities, sampler, vms }, scheduler, hooks);
+  return { host, capabilities, refreshCapabilities, sampler, firstHostSample, operations };
+}
 
-  const operations = (scheduler: Scheduler, hooks: SamplingHooks): Operation[] => [
+function hostMonitor(settings: SamplingSettings, vms: Vms): HostMonitor {
+  return new HostMonitor({
+    uri: settings.uri,
+    statvfsPaths: settings.statvfsPaths,
+    instancesPath: settings.instancesPath,
+    vcpuPinSet: settings.vcpuPinSet,
+    vms: () => vms.registry.all(),
+    onResources: (view) => vms.events.emit('host', 'resources', 'no_id', { resources: view }),
+    log: getLogger('host-monitor'),
+  });
+}
+
+function vmSampler(settings: SamplingSettings, vms: Vms): VmSampler {
+  const { registry } = vms;
+  const sampler = new VmSampler({
+    uri: settings.uri,
+    cache: vms.cache,
+    vms: () => registry.all(),
+    // The domain went away without an event we saw (e.g. undefined behind our back).
+    onVanished: (vmId) => registry.get(vmId)?.markDown(exitInfo(ExitCode.ERROR, ExitReason.LIBVIRT_DOMAIN_MISSING)),
+    log: getLogger('vm-sampling'),
+    // As many per-VM chunks as warm periodic threads: the per-VM calls are short (NOWAIT), two
+    // chunks keep two cores busy, and more would start threads for a few milliseconds' work.
+    chunks: 2,
+  });
+  registry.onRemoved((vm) => sampler.forget(vm.id));
+  return sampler;
+}
+
+/** The periodic sampling: capabilities on a slow period, the host, and every VM. */
+function samplingOperations(
+  settings: SamplingSettings,
+  parts: { host: HostMonitor; capabilities: HostCapabilities; sampler: VmSampler; vms: Vms },
+  scheduler: Scheduler,
+  hooks: SamplingHooks,
+): Operation[] {
+  const { host, capabilities, sampler, vms } = parts;
+  return [
     new Operation(capabilities.refresh, settings.capabilitiesInterval, scheduler, {
       name: 'capabilities',
       exclusive: true,
@@ -98,7 +118,7 @@ export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Ex
     ),
     new Operation(
       async (ctx) => {
-        for (const vm of registry.all()) vm.checkPowerUp(settings.powerUpGrace);
+        for (const vm of vms.registry.all()) vm.checkPowerUp(settings.powerUpGrace);
         await sampler.sample(ctx);
         void hooks.afterVmCycle(); // never rejects; yields between batches of VMs
       },
@@ -107,5 +127,4 @@ export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Ex
       { name: 'vm-sampling', executor: hooks.executor },
     ),
   ];
-  return { host, capabilities, refreshCapabilities, sampler, firstHostSample, operations };
 }

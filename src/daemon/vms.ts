@@ -1,13 +1,15 @@
 /**
  * The VMs of this host on the main thread: the events bus, the registry fed by libvirt's domain
- * events and the cache of their samples; and the `recovery` Part that registers every domain
+ * events, the cache of their samples and destroy-on-reboot; and the `recovery` Part that registers every domain
  * already on the host before any client is served (nothing is lost across a restart).
  */
-import type { Executor } from '../concurrency/index.js';
+import type { Executor, TaskDispatcher } from '../concurrency/index.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, type Logger } from '../log.js';
 import { EventBus, eventTime } from '../rpc/events.js';
+import { callVerb } from '../tasks/libvirt.js';
 import { vmTasks } from '../tasks/vm.js';
+import { destroyOnReboot } from '../virt/destroy-on-reboot.js';
 import type { Hypervisor } from '../virt/hypervisor.js';
 import { DomainState } from '../virt/libvirt/index.js';
 import { VmRegistry } from '../virt/registry.js';
@@ -26,8 +28,12 @@ export interface Vms {
 
 export interface VmsOptions {
   hypervisor: Hypervisor;
+  uri: string;
+  /** Where a VM marked destroy-on-reboot is powered off (a libvirt call, so a worker pool). */
+  rpc: TaskDispatcher;
   /** Seconds: stats older than this report the VM unresponsive. */
   commandTimeout: number;
+  log: Logger;
 }
 
 export function buildVms(options: VmsOptions): Vms {
@@ -40,6 +46,14 @@ export function buildVms(options: VmsOptions): Vms {
   registry.onRemoved((vm) => cache.remove(vm.id));
   options.hypervisor.on('lifecycle', (event) => registry.handleEvent(event));
   options.hypervisor.on('io-error', (event) => registry.handleEvent(event));
+  destroyOnReboot({
+    vm: (id) => registry.get(id),
+    onReboot: (listener) => options.hypervisor.on('reboot', listener),
+    destroy: async (vmId) => {
+      await callVerb(options.rpc, { uri: options.uri, verb: 'destroy', args: [vmId] });
+    },
+    log: options.log,
+  });
   return { events, registry, cache, stats: (vm) => vmStats(vm, cache.get(vm.id), { commandTimeout: options.commandTimeout }) };
 }
 

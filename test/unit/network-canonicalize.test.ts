@@ -1,5 +1,5 @@
-// The engine's setupNetworks request in vdsm's canonical form (vdsm canonicalize.py; facts in
-// shared/reference/vdsm-network.md §1.1, §2.2, §2.5, §4).
+// The engine's setupNetworks request in vdsm's canonical form (vdsm's canonicalize.py; the rules
+// are written down in docs/networking.md, "The request").
 import { describe, expect, it } from 'vitest';
 import {
   canonicalizeSetupNetworks,
@@ -27,7 +27,7 @@ function net(attrs: Record<string, unknown>, host?: HostNetworkFacts): NetworkAt
 
 const INSTALL_OPTIONS = { connectivityCheck: 'true', commitOnSuccess: true, connectivityTimeout: 120 };
 
-/** §2.5: what vdsm stores for it as nets/ovirtmgmt. */
+/** What vdsm stores for it as nets/ovirtmgmt. */
 const STORED_OVIRTMGMT: NetworkAttrs = {
   nic: 'eth0', mtu: 1500, bridged: true, stp: false, bootproto: 'none',
   ipaddr: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1',

@@ -1,5 +1,5 @@
-// vdsm's setupNetworks checks, in its order and with its codes and texts (vdsm link/validator.py,
-// ip/validator.py, netswitch/validator.py; shared/reference/vdsm-network.md §2.3, §5).
+// vdsm's setupNetworks checks, in its order and with its codes and texts (vdsm's link/validator.py,
+// ip/validator.py, netswitch/validator.py; the codes are in docs/networking.md, "Error codes").
 import { describe, expect, it } from 'vitest';
 import { canonicalizeSetupNetworks, type HostNetworkFacts, type KernelDevices } from '../../src/network/canonicalize.js';
 import { EMPTY_NET_CONFIG, type NetConfig, type NetworkAttrs } from '../../src/network/config.js';

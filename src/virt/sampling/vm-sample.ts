@@ -115,13 +115,19 @@ export function sampleFromStatsRecord(p: TypedParams): VmSample {
   };
   const state = num(p, 'state.state');
   if (state !== undefined) sample.state = state;
-  // `count` is an upper bound: libvirt leaves out entries it could not read, names included.
+  readNics(p, sample.nics);
+  readDisks(p, sample.disks);
+  return sample;
+}
+
+/** The NIC entries; `net.count` is an upper bound: libvirt leaves out entries it could not read, names included. */
+function readNics(p: TypedParams, nics: VmSample['nics']): void {
   const nets = num(p, 'net.count') ?? 0;
   for (let i = 0; i < nets; i++) {
     const name = str(p, `net.${i}.name`);
-    if (name === undefined || name in sample.nics) continue;
+    if (name === undefined || name in nics) continue;
     const k = `net.${i}.`;
-    sample.nics[name] = defined({
+    nics[name] = defined({
       rxBytes: num(p, `${k}rx.bytes`),
       rxPackets: num(p, `${k}rx.pkts`),
       rxErrors: num(p, `${k}rx.errs`),
@@ -132,13 +138,16 @@ export function sampleFromStatsRecord(p: TypedParams): VmSample {
       txDropped: num(p, `${k}tx.drop`),
     });
   }
+}
+
+function readDisks(p: TypedParams, disks: VmSample['disks']): void {
   const blocks = num(p, 'block.count') ?? 0;
   for (let i = 0; i < blocks; i++) {
     const name = str(p, `block.${i}.name`);
     // With backing chains a name repeats; the first entry is the active layer.
-    if (name === undefined || name in sample.disks) continue;
+    if (name === undefined || name in disks) continue;
     const k = `block.${i}.`;
-    sample.disks[name] = defined({
+    disks[name] = defined({
       readOps: num(p, `${k}rd.reqs`),
       readBytes: num(p, `${k}rd.bytes`),
       readTimeNs: num(p, `${k}rd.times`),
@@ -153,7 +162,6 @@ export function sampleFromStatsRecord(p: TypedParams): VmSample {
       physical: num(p, `${k}physical`),
     });
   }
-  return sample;
 }
 
 /** From the per-domain path (virDomainGetInfo, BlockStats, InterfaceStats, MemoryStats). */
