@@ -1,6 +1,6 @@
 /**
  * docs/api.md, printed from the contract (src/api/contract) so the reference and the verbs served
- * never disagree. `npm run docs:api` rewrites the file; test/unit/api-doc.test.ts fails when the
+ * never disagree. `npm run docs:api` rewrites the file; test/unit/readme.test.ts fails when the
  * file holds anything else.
  */
 import { writeFileSync } from 'node:fs';
@@ -25,6 +25,14 @@ Types: \`string\`, \`int\`, \`uint\` (non-negative), \`float\`, \`boolean\`; \`T
 \`map of T\` an object keyed by name or id; \`any\` a value whose shape the caller chooses.
 
 Generated from \`src/api/contract\` by \`npm run docs:api\`; a test keeps it in step.
+
+Where vdsm's answers and its schema disagree, we answer as vdsm does, since the engine parses
+vdsm's answers: Host.getStats' \`v2vJobs\` is one map by job id (the schema says a list), and its
+\`hugepages\` (the counts of huge pages by page size) is not in the schema; a running VM's stats carry
+the guest facts \`guestName\`, \`guestOs\`, \`guestOsInfo\`, \`guestTimezone\` and \`lastLogin\`,
+which the schema names only in the VM definition or not at all. Requests may carry properties
+their type does not list (the engine sends some, e.g. VM.migrate's \`src\`, VM.updateVmPolicy's
+\`vmId\`): they are let through and ignored.
 `;
 
 /** Every named type a schema mentions, in the order first met, each once. */

@@ -1,16 +1,18 @@
 /**
  * Builds every part of the daemon and hands them to a Lifecycle in start order (vdsm's clientIF):
  *
- *   hypervisor  the libvirt connection and its event thread
- *   executors   the scheduler and the `rpc`, `periodic` and `qga` worker pools
- *   health      metrics: health checks and the statsd socket
- *   host        the first host sample: resources are known before any client is served
- *   recovery    every domain on the host registered as a VM (nothing lost across a restart)
- *   guests      the guest agents' channels of every VM
- *   periodic    host and VM sampling, the QEMU guest agent poller
- *   helper      the connection to the privileged helper, closed once no client is served
- *   acceptor    the management port
- *   broker      requests through a STOMP broker, when broker mode is on (last to start, first to stop)
+ *   hypervisor    the libvirt connection and its event thread
+ *   executors     the scheduler and the `rpc`, `periodic` and `qga` worker pools
+ *   health        metrics: health checks and the statsd socket
+ *   host          the first host sample: resources are known before any client is served
+ *   link-monitor  capabilities gathered again after the kernel's network changes
+ *   recovery      every domain on the host registered as a VM (nothing lost across a restart)
+ *   guests        the guest agents' channels of every VM
+ *   periodic      host and VM sampling, the QEMU guest agent poller
+ *   helper        the connection to the privileged helper, closed once no client is served
+ *   acceptor      the management port
+ *   broker        requests through a STOMP broker, when broker mode is on (last to start,
+ *                 first to stop)
  *
  * Stop runs in reverse. The config is cut into narrow settings here, once; each builder of this
  * folder makes one part from its settings. Every libvirt call runs in a worker; this folder only wires.
@@ -51,7 +53,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
   const executors = buildExecutors(settings.pools);
   const { scheduler, rpc, periodic, qga } = executors;
 
-  const vms = buildVms({ hypervisor, uri: settings.uri, rpc, commandTimeout: settings.vmCommandTimeout, log });
+  const vms = buildVms({ hypervisor, uri: settings.uri, rpc, commandTimeout: settings.vmCommandTimeout, verbTimeout: settings.verbTimeout, log });
   const sampling = buildSampling(settings.sampling, vms, periodic, log);
   const jobs = new JobRegistry();
   const migrations = buildMigrations(settings.migration, { vms, host: sampling.host, rpc, jobs, log });
@@ -94,6 +96,7 @@ export function buildDaemon(config: Config, log: Logger): Daemon {
     executors.part,
     metrics.health,
     sampling.firstHostSample,
+    sampling.linkMonitor,
     recovered.part,
     guests.part,
     periodicPart(operations),

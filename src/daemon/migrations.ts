@@ -11,7 +11,6 @@ import type { TaskDispatcher } from '../concurrency/index.js';
 import type { Logger } from '../log.js';
 import { callVerb, type LibvirtVerb, type VerbResult, type VerbTask } from '../tasks/libvirt.js';
 import { vmTasks } from '../tasks/vm.js';
-import { parseDomainXml } from '../virt/domain-xml.js';
 import type { HostMonitor } from '../virt/host/monitor.js';
 import type { JobRegistry } from '../virt/jobs.js';
 import { JobStatsFlags, XmlFlags } from '../virt/libvirt/constants.js';
@@ -57,7 +56,7 @@ export function buildMigrations(settings: MigrationSettings, sources: MigrationS
         const outcome = await vmTasks.destroy(rpc, { uri: settings.uri, uuid: vmId }, { timeout: settings.verbTimeout });
         if (!outcome.ok && outcome.error.codeName !== 'VIR_ERR_NO_DOMAIN') throw LibvirtError.fromData(outcome.error);
       },
-      describe: async (vmId) => parseDomainXml(await call('xmlDesc', [vmId, 0])),
+      describe: vms.describe,
       log,
     },
     { maxIncoming: settings.maxIncoming, timeoutSeconds: settings.destinationTimeout, admission: settings.admission },

@@ -1,14 +1,16 @@
 /**
  * Host and VM sampling: the host monitor (host figures and the resource view), the host's
  * capabilities, the VM sampler, the `host` Part that takes the first host sample and gathers the
- * capabilities before any client is served, and the periodic Operations. The Operations are made
- * once metrics exist (they report after each run), which is why they come from a second call.
+ * capabilities before any client is served, the `link-monitor` Part that has them gathered again
+ * after the kernel's network changes, and the periodic Operations. The Operations are made once
+ * metrics exist (they report after each run), which is why they come from a second call.
  */
 import { Operation, type Executor, type Scheduler, type TaskDispatcher, type TaskSpec } from '../concurrency/index.js';
 import type { Part } from '../lifecycle.js';
 import { getLogger, type Logger } from '../log.js';
 import type { Dispatcher } from '../tasks/contract.js';
 import { HostCapabilities } from '../virt/host/capabilities.js';
+import { LinkMonitor } from '../virt/host/link-monitor.js';
 import { HostMonitor } from '../virt/host/monitor.js';
 import { VmSampler } from '../virt/sampling/vm-sampler.js';
 import { ExitCode, ExitReason, exitInfo } from '../virt/vm.js';
@@ -36,6 +38,8 @@ export interface Sampling {
   readonly sampler: VmSampler;
   /** The first host sample: resources are known before recovery and before any client. */
   readonly firstHostSample: Part;
+  /** Gathers the capabilities again after the kernel's links or addresses change. */
+  readonly linkMonitor: Part;
   operations(scheduler: Scheduler, hooks: SamplingHooks): Operation[];
 }
 
@@ -60,7 +64,8 @@ export function buildSampling(settings: SamplingSettings, vms: Vms, periodic: Ex
   };
   const operations = (scheduler: Scheduler, hooks: SamplingHooks): Operation[] =>
     samplingOperations(settings, { host, capabilities, sampler, vms }, scheduler, hooks);
-  return { host, capabilities, refreshCapabilities, sampler, firstHostSample, operations };
+  const linkMonitor = new LinkMonitor({ onChange: refreshCapabilities, log: getLogger('link-monitor') });
+  return { host, capabilities, refreshCapabilities, sampler, firstHostSample, linkMonitor, operations };
 }
 
 function hostMonitor(settings: SamplingSettings, vms: Vms): HostMonitor {

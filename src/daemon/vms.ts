@@ -1,7 +1,8 @@
 /**
  * The VMs of this host on the main thread: the events bus, the registry fed by libvirt's domain
- * events, the cache of their samples and destroy-on-reboot; and the `recovery` Part that registers every domain
- * already on the host before any client is served (nothing is lost across a restart).
+ * events, the cache of their samples, destroy-on-reboot and devices re-read on device events; and
+ * the `recovery` Part that registers every domain already on the host before any client is served
+ * (nothing is lost across a restart).
  */
 import type { Executor, TaskDispatcher } from '../concurrency/index.js';
 import type { Part } from '../lifecycle.js';
@@ -10,6 +11,8 @@ import { EventBus, eventTime } from '../rpc/events.js';
 import { callVerb } from '../tasks/libvirt.js';
 import { vmTasks } from '../tasks/vm.js';
 import { destroyOnReboot } from '../virt/destroy-on-reboot.js';
+import { followDeviceChanges } from '../virt/device-changes.js';
+import { parseDomainXml, type DomainDescription } from '../virt/domain-xml.js';
 import type { Hypervisor } from '../virt/hypervisor.js';
 import { DomainState } from '../virt/libvirt/index.js';
 import { VmRegistry } from '../virt/registry.js';
@@ -24,6 +27,8 @@ export interface Vms {
   readonly cache: StatsCache<VmSample>;
   /** A VM's stats element as VM.getStats answers it. */
   stats(vm: Vm): VmStatsElement;
+  /** The domain as libvirt describes it now (its XML read in a worker). */
+  describe(vmId: string): Promise<DomainDescription>;
 }
 
 export interface VmsOptions {
@@ -33,6 +38,8 @@ export interface VmsOptions {
   rpc: TaskDispatcher;
   /** Seconds: stats older than this report the VM unresponsive. */
   commandTimeout: number;
+  /** Seconds a libvirt call of ours may take. */
+  verbTimeout: number;
   log: Logger;
 }
 
@@ -46,6 +53,8 @@ export function buildVms(options: VmsOptions): Vms {
   registry.onRemoved((vm) => cache.remove(vm.id));
   options.hypervisor.on('lifecycle', (event) => registry.handleEvent(event));
   options.hypervisor.on('io-error', (event) => registry.handleEvent(event));
+  const describe = async (vmId: string): Promise<DomainDescription> =>
+    parseDomainXml(await callVerb(options.rpc, { uri: options.uri, verb: 'xmlDesc', args: [vmId, 0] }, { timeout: options.verbTimeout, discard: true }));
   destroyOnReboot({
     vm: (id) => registry.get(id),
     onReboot: (listener) => options.hypervisor.on('reboot', listener),
@@ -54,7 +63,13 @@ export function buildVms(options: VmsOptions): Vms {
     },
     log: options.log,
   });
-  return { events, registry, cache, stats: (vm) => vmStats(vm, cache.get(vm.id), { commandTimeout: options.commandTimeout }) };
+  followDeviceChanges({
+    vm: (id) => registry.get(id),
+    onDeviceChanged: (listener) => options.hypervisor.on('device-changed', listener),
+    describe,
+    log: options.log,
+  });
+  return { events, registry, cache, stats: (vm) => vmStats(vm, cache.get(vm.id), { commandTimeout: options.commandTimeout }), describe };
 }
 
 export interface Recovery {

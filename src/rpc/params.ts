@@ -76,6 +76,9 @@ function invalid(method: Method, check: TypeCheck<TSchema>, args: Record<string,
   if (error.type === ValueErrorType.ObjectRequiredProperty && inner.length === 0) {
     return new InvalidParamsError(method.name, name, 'required parameter is missing');
   }
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+    return new InvalidParamsError(method.name, name, `unknown property ${inner.join('.')}`);
+  }
   const where = inner.length > 0 ? ` at ${inner.join('.')}` : '';
   const raw = inner.length > 0 ? error.value : given[name];
   return new InvalidParamsError(method.name, name, `expected ${expectation(error.schema)}${where}, got ${typeName(raw)}`);

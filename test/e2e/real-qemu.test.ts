@@ -263,13 +263,32 @@ describe('hostvisord on qemu:///system with real QEMU guests and agents', () => 
       expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(g.uuid);
     }
     const hostCpus = Number(((await client!.call('Host.getCapabilities')) as { cpuThreads: string }).cpuThreads);
-    expect(await client!.call('VM.updateVmPolicy', { vmID: A.uuid, params: { vcpuLimit: '50' } })).toBe(true);
+    // As the engine sends it: the VM's id inside the params too, the limit as a string, no disk QoS.
+    expect(await client!.call('VM.updateVmPolicy', { vmID: A.uuid, params: { vmId: A.uuid, vcpuLimit: '50', ioTune: [] } })).toBe(true);
     // Guest A has one vCPU: half of the host's CPU time, every 100 ms.
     const quota = 50_000 * hostCpus;
     expect(await stats(A)).toMatchObject({ vcpuQuota: String(quota), vcpuPeriod: 100_000 });
     expect(await virsh('schedinfo', A.uuid)).toMatch(new RegExp(`vcpu_quota\\s*:\\s*${quota}\\b`));
     expect(await client!.call('VM.setDestroyOnReboot', { vmID: B.uuid })).toBe(true);
     mark('policies');
+  }, 30_000);
+
+  it("follows a disk plugged into guest A behind the daemon's back: the stats' hash changes and Host.dumpxmls shows it", async () => {
+    const before = (await stats(A))['hash'];
+    expect(typeof before).toBe('string');
+    const extra = `${diskOf(env, A)}.extra`;
+    writeFileSync(extra, Buffer.alloc(1 << 20));
+    await virsh('attach-disk', A.uuid, extra, 'vdb', '--live', '--targetbus', 'virtio');
+    // libvirt's device-added event makes the daemon read the domain again.
+    const after = await until('a new hash after the hot-plug', async () => {
+      const hash = (await stats(A))['hash'];
+      return hash !== before ? hash : undefined;
+    }, 15_000);
+    expect(answerViolations('VM.getStats', [await stats(A)])).toEqual([]);
+    const dumped = (await client!.call('Host.dumpxmls', { vmList: [A.uuid] })) as Record<string, string>;
+    expect(dumped[A.uuid]).toContain(extra);
+    expect(after).not.toBe(before);
+    mark('A disk plugged');
   }, 30_000);
 
   it('recovers the running guests and their channels across a daemon restart', async () => {

@@ -163,7 +163,7 @@ describe('Host and VM API on the embedded default', () => {
     expect(parseDomainXml(dumped[uuid]!).destroyOnReboot).toBe(true);
 
     // libvirt's test driver keeps no CFS bandwidth: vdsm's code 63, and no limit reported.
-    const refused = await callError(client.call('VM.updateVmPolicy', { vmID: uuid, params: { vcpuLimit: 50 } }));
+    const refused = await callError(client.call('VM.updateVmPolicy', { vmID: uuid, params: { vmId: uuid, vcpuLimit: '50', ioTune: [] } }));
     expect(refused.code).toBe(63);
     expect(refused.message).toMatch(/^Failed to update VM SLA policy: \{'vmId': '51111111-2222-3333-4444-555555555555', 'reason': '.*testDomainSetSchedulerParametersFlags/);
     const empty = await callError(client.call('VM.updateVmPolicy', { vmID: uuid, params: {} }));

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../src/api/context.js';
 import { contract } from '../../src/api/contract/index.js';
+import { record, str } from '../../src/api/contract/vdsm-types.js';
 import { MethodRegistry } from '../../src/api/method-registry.js';
 import { buildMethodTable } from '../../src/api/table.js';
 import { getLogger } from '../../src/log.js';
+import type { Method } from '../../src/rpc/method-table.js';
 import { bindParams } from '../../src/rpc/params.js';
 import { applyKsm } from '../../src/virt/host/ksm.js';
 import { MemoryPolicy } from '../../src/virt/host/memory-policy.js';
@@ -33,6 +35,16 @@ describe('the API contract', () => {
     const getJobs = buildMethodTable({} as ApiContext).get('Host.getJobs')!;
     expect(bindParams(getJobs, { job_type: null })).toEqual({ job_ids: [] });
     expect(() => bindParams(getJobs, { job_type: 'block' })).toThrow(/one of "storage", "v2v", "migration"/);
+    const closed: Method = { name: 'X.y', params: [{ name: 'spec', schema: record('Spec', { a: str() }) }], handler: () => true };
+    expect(() => bindParams(closed, { spec: { a: 'x', b: 1 } })).toThrow(/'param': 'spec'.*unknown property b/);
+  });
+
+  it("takes VM.updateVmPolicy's params as the engine sends them: its vmId inside, numbers as strings, an empty ioTune", () => {
+    const update = buildMethodTable({} as ApiContext).get('VM.updateVmPolicy')!;
+    const vmId = '51111111-2222-3333-4444-555555555555';
+    const engine = { vmID: vmId, params: { vmId, vcpuLimit: '50', ioTune: [] } };
+    expect(bindParams(update, engine)).toEqual(engine);
+    expect(() => bindParams(update, { vmID: vmId, params: { vmId, vcpuLimit: '150' } })).toThrow(/'param': 'params'/);
   });
 
   it('finds a missing required property, an unknown one and a value of the wrong type in an answer', () => {

@@ -13,7 +13,7 @@ export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICA
 export const hostVerbs = [
   verb('Host.ping2', 'Liveness probe of the engine; answers true.', [], Done),
   verb('Host.confirmConnectivity', 'Confirms that the engine still reaches the host after a network change; answers true.', [], Done),
-  verb('Host.ping', 'Older liveness probe; answers true.', [], Done),
+  verb('Host.ping', 'Older liveness probe; answers true, and confirms a pending network change as Host.confirmConnectivity does.', [], Done),
   verb('Host.getCapabilities', 'What this host is and can run: CPU, memory, NUMA, devices, software, networks.', [], HostCapabilities),
   verb('Host.getStats', "The host's latest sample: CPU, memory, KSM, NUMA, NICs, VM counts.", [], HostStats),
   verb('Host.getResources', 'Capacity and what running VMs use of it (ours; not a vdsm verb).', [], HostResources),
@@ -39,7 +39,7 @@ export const hostVerbs = [
   verb('Host.dumpxmls', "The libvirt domain XML of each VM asked for, by VM id.", [vmList], map(str())),
   verb(
     'Host.setMOMPolicyParameters',
-    "Takes the engine's memory-overcommit policy (ksmEnabled, balloonEnabled, ...): kept, reported in getStats' momStatus.",
+    "Takes the engine's memory-overcommit policy (ksmEnabled, balloonEnabled, ...): kept, its KSM part applied; getStats' momStatus stays disabled (no MOM runs here).",
     [{ name: 'key_value_store', schema: map(any()) }],
     Done,
   ),

@@ -2,18 +2,22 @@
 import { Type } from '@sinclair/typebox';
 import type { Param } from '../../rpc/method-table.js';
 import { verb } from './declaration.js';
-import { any, bool, int, list, record, str, uint } from './vdsm-types.js';
+import { any, bool, int, list, record, request, str, uint } from './vdsm-types.js';
 import { VmCreated, VmListChanged, VmShortStatus, VmStats } from './vm-types.js';
 
 const vmID: Param = { name: 'vmID', schema: str() };
 const Done = Type.Literal(true);
 
 /** VM.create's vmParams: the domain XML as `xml`, or as `_srcDomXML` (vdsm's older name). */
-/** VM.updateVmPolicy's params: what is given changes, what is left out stays. */
-const UpdateVmPolicyParams = record(
+/**
+ * VM.updateVmPolicy's params: what is given changes, what is left out stays. The engine also puts
+ * the VM's id in it (`vmId`) and always sends `ioTune`, empty when no disk has a QoS.
+ */
+const UpdateVmPolicyParams = request(
   'UpdateVmPolicyParams',
   {},
   {
+    vmId: str(),
     /** Percent of the host's CPU the VM may use; the engine may send it as a string. */
     vcpuLimit: Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.String({ pattern: '^(100|[1-9][0-9]?)$' })]),
     ioTune: list(any()),

@@ -73,6 +73,16 @@ export interface AgentLifecycleEvent extends DomainEventBase {
   reason: AgentReason;
 }
 
+/** A device of the domain was plugged in, unplugged, or its tray opened or closed. */
+export interface DeviceChangedEvent extends DomainEventBase {
+  kind: 'device-changed';
+  change: DeviceChange;
+  devAlias: string;
+}
+
+const DEVICE_CHANGES = ['added', 'removed', 'tray'] as const;
+export type DeviceChange = (typeof DEVICE_CHANGES)[number] | 'unknown';
+
 export interface ConnectionClosedEvent {
   kind: 'connection-closed';
   reason: CloseReasonName;
@@ -82,7 +92,7 @@ export interface ConnectionReopenedEvent {
   kind: 'connection-reopened';
 }
 
-export type DomainEvent = LifecycleEvent | RebootEvent | IoErrorEvent | AgentLifecycleEvent;
+export type DomainEvent = LifecycleEvent | RebootEvent | IoErrorEvent | AgentLifecycleEvent | DeviceChangedEvent;
 export type LibvirtEvent = DomainEvent | ConnectionClosedEvent | ConnectionReopenedEvent;
 
 /** What the addon hands the callback (numbers only). */
@@ -95,6 +105,7 @@ export interface RawEvent {
   action?: number;
   state?: number;
   reason?: number | string;
+  change?: number;
   srcPath?: string;
   devAlias?: string;
 }
@@ -132,6 +143,8 @@ export function decodeEvent(raw: RawEvent): LibvirtEvent {
         state: AGENT_STATES[raw.state ?? 0] ?? 'unknown',
         reason: AGENT_REASONS[typeof raw.reason === 'number' ? raw.reason : 0] ?? 'unknown',
       };
+    case 'device-changed':
+      return { kind: 'device-changed', ...base, change: DEVICE_CHANGES[raw.change ?? -1] ?? 'unknown', devAlias: raw.devAlias ?? '' };
     case 'connection-closed':
       return { kind: 'connection-closed', reason: CLOSE_REASONS[typeof raw.reason === 'number' ? raw.reason : -1] ?? 'unknown' };
     case 'connection-reopened':

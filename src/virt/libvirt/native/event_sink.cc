@@ -51,6 +51,25 @@ void OnAgentLifecycle(virConnectPtr, virDomainPtr dom, int state, int reason, vo
   (*static_cast<SinkBox*>(opaque))->Post(std::move(rec));
 }
 
+void PostDeviceChange(virDomainPtr dom, const char* devAlias, int change, void* opaque) {
+  EventRecord rec = About(EventRecord::Kind::DeviceChanged, dom);
+  rec.first = change;
+  rec.devAlias = devAlias != nullptr ? devAlias : "";
+  (*static_cast<SinkBox*>(opaque))->Post(std::move(rec));
+}
+
+void OnDeviceAdded(virConnectPtr, virDomainPtr dom, const char* devAlias, void* opaque) {
+  PostDeviceChange(dom, devAlias, EventRecord::kDeviceAdded, opaque);
+}
+
+void OnDeviceRemoved(virConnectPtr, virDomainPtr dom, const char* devAlias, void* opaque) {
+  PostDeviceChange(dom, devAlias, EventRecord::kDeviceRemoved, opaque);
+}
+
+void OnTrayChange(virConnectPtr, virDomainPtr dom, const char* devAlias, int, void* opaque) {
+  PostDeviceChange(dom, devAlias, EventRecord::kTrayChanged, opaque);
+}
+
 struct Registration {
   int eventId;
   virConnectDomainEventGenericCallback callback;
@@ -61,6 +80,9 @@ const Registration kRegistrations[] = {
     {VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(OnReboot)},
     {VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_CALLBACK(OnIoError)},
     {VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(OnAgentLifecycle)},
+    {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(OnDeviceAdded)},
+    {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(OnDeviceRemoved)},
+    {VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(OnTrayChange)},
 };
 
 }  // namespace
@@ -128,6 +150,11 @@ void DeliverEvent(Napi::Env env, Napi::Function callback, std::nullptr_t*, Event
       o.Set("kind", "agent-lifecycle");
       o.Set("state", rec->first);
       o.Set("reason", rec->second);
+      break;
+    case EventRecord::Kind::DeviceChanged:
+      o.Set("kind", "device-changed");
+      o.Set("change", rec->first);
+      o.Set("devAlias", rec->devAlias);
       break;
     case EventRecord::Kind::ConnectionClosed:
       o.Set("kind", "connection-closed");

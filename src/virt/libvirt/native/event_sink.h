@@ -14,11 +14,14 @@
 namespace hv {
 
 struct EventRecord {
-  enum class Kind { Lifecycle, Reboot, IoError, AgentLifecycle, ConnectionClosed, ConnectionReopened };
+  enum class Kind { Lifecycle, Reboot, IoError, AgentLifecycle, DeviceChanged, ConnectionClosed, ConnectionReopened };
+  // DeviceChanged's `first`.
+  enum DeviceChange { kDeviceAdded = 0, kDeviceRemoved = 1, kTrayChanged = 2 };
   Kind kind;
   std::string uuid;
   std::string name;
-  // Lifecycle: event, detail. IoError: action. AgentLifecycle: state, reason. ConnectionClosed: reason.
+  // Lifecycle: event, detail. IoError: action. AgentLifecycle: state, reason.
+  // DeviceChanged: a DeviceChange (devAlias names the device). ConnectionClosed: reason.
   int first = 0;
   int second = 0;
   std::string srcPath;
