@@ -203,8 +203,32 @@ export const HardwareInformation = record(
   { systemManufacturer: str(), systemProductName: str(), systemVersion: str(), systemSerialNumber: str(), systemUUID: str(), systemFamily: str() },
 );
 
-/** libvirt node devices by name; each device's params depend on its capability. */
-export const HostDeviceMap = map(record('HostDevice', { params: map(any()) }));
+/**
+ * A node device's params: which apply depend on its capability. vdsm also sends `iommu_group`,
+ * `interface_id` and `physfn`, which the engine reads and its schema does not name.
+ */
+const HostDeviceParams = record(
+  'HostDeviceParams',
+  { capability: str(), is_assignable: oneOf('true', 'false') },
+  {
+    vendor: str(),
+    vendor_id: str(),
+    product: str(),
+    product_id: str(),
+    interface: str(),
+    interface_id: str(),
+    parent: str(),
+    driver: str(),
+    iommu_group: str(),
+    numa_node: str(),
+    physfn: str(),
+    udev_path: str(),
+    address: map(str()),
+  },
+);
+
+/** libvirt node devices by name. */
+export const HostDeviceMap = map(record('HostDevice', { params: HostDeviceParams }));
 
 /**
  * vdsm's job types, and hostvisor's `migration` (vdsm keeps migrations out of its jobs): the
