@@ -22,6 +22,18 @@ import type { Logger } from '../log.js';
 import type { Settled, TaskSpec } from './task.js';
 import { ThreadGate } from './thread-gate.js';
 
+
+/**
+ * piscina loads a task module with require() first and falls back to import(). Node 20's
+ * require() of an ES module has aborted a whole test process once, with a V8 fatal error inside
+ * piscina's require() of a task module ("IsGraphAsync must be used on an instantiated module").
+ * With require() of ES modules off in the worker threads, require() refuses at once and piscina's
+ * import() fallback loads the module, the loading path Node has had for long.
+ */
+const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
+  ? [...process.execArgv, '--no-experimental-require-module']
+  : process.execArgv;
+
 export interface ThreadPoolOptions {
   /** The worker module (path or file URL) tasks run in unless a task names its own. */
   filename: string;
@@ -64,6 +76,7 @@ export class ThreadPool<K> {
     this.log = options.log;
     this.pool = new Piscina({
       filename: options.filename,
+      execArgv: WORKER_EXEC_ARGV,
       minThreads: options.minThreads,
       maxThreads: options.maxThreads,
       concurrentTasksPerWorker: 1,
