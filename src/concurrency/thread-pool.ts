@@ -28,11 +28,11 @@ import { ThreadGate } from './thread-gate.js';
  * require() of an ES module has aborted a whole test process once, with a V8 fatal error inside
  * piscina's require() of a task module ("IsGraphAsync must be used on an instantiated module").
  * With require() of ES modules off in the worker threads, require() refuses at once and piscina's
- * import() fallback loads the module, the loading path Node has had for long.
+ * import() fallback loads the module, the loading path Node has had for long. Only that flag is
+ * given: the daemon's own flags (--max-semi-space-size, --prof) are V8's, which apply to every
+ * thread anyway and which a worker's execArgv refuses.
  */
-const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
-  ? [...process.execArgv, '--no-experimental-require-module']
-  : process.execArgv;
+const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : undefined;
 
 export interface ThreadPoolOptions {
   /** The worker module (path or file URL) tasks run in unless a task names its own. */

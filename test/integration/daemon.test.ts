@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
+import { repoRoot } from '../../src/paths.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hostvisor-daemon-'));
@@ -26,6 +28,21 @@ describe('hostvisord as a process', () => {
     expect(await d.exited).toBe(0);
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(d.logs.some((l) => l.msg === 'stopped cleanly')).toBe(true);
+  });
+
+  it("serves with the flags `npm start` gives node (V8's, which a worker thread's own flags may not carry)", async () => {
+    const start = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const nodeArgs = start.split(' ').filter((word) => word.startsWith('--'));
+    expect(nodeArgs).not.toEqual([]);
+    const d = daemon(['--listen', '127.0.0.1:0'], {}, nodeArgs);
+    const port = Number((await d.waitForLog((l) => l.msg === 'hostvisord ready'))['port']);
+    // A verb that runs in a worker thread: the pools started.
+    const client = await JsonRpcClient.connect({ host: '127.0.0.1', port });
+    try {
+      expect(await client.call('Host.hostdevListByCaps')).toHaveProperty('computer');
+    } finally {
+      await client.close();
+    }
   });
 
   it('ends with exit 0 on SIGINT too', async () => {
