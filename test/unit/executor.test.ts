@@ -68,7 +68,10 @@ afterEach(async () => {
   }
   for (const exec of executors.splice(0)) {
     const report = await exec.stop();
-    expect(report.stuckThreads).toBe(0);
+    // stop() waits at most 5 s for terminated threads; on a loaded machine (the whole suite beside
+    // QEMU guests) one can take longer to exit. A thread that is not blocked still exits: none
+    // may be left.
+    if (report.stuckThreads > 0) await waitFor(() => exec.state().threads === 0, 20_000, `the ${report.stuckThreads} slow threads to exit`);
   }
   fifos.cleanup();
   scheduler.stop();
