@@ -1,6 +1,8 @@
 // Host.getCapabilities follows the kernel's links: a veth pair made behind the daemon's back is
-// among the NICs within seconds (the slow period is 300 s), and gone again once deleted.
+// among the NICs within seconds (the slow period is 300 s), and gone again once deleted; the
+// monitor that watches them ends with the daemon, even a killed one.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JsonRpcClient } from '../../src/client/jsonrpc-client.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
@@ -40,4 +42,15 @@ describe('capabilities after a network change', () => {
     ip('link', 'del', NIC);
     await until(`${NIC} gone from the NICs`, async () => ((await nics()).includes(NIC) ? undefined : true), 15_000, { every: 200 });
   }, 40_000);
+
+  it('leaves no monitor behind when the daemon is killed', async () => {
+    const pid = daemon!.child.pid!;
+    const monitor = execFileSync('pgrep', ['-P', String(pid), '-f', 'monitor link address'], { encoding: 'utf8' }).trim();
+    expect(monitor).toMatch(/^\d+$/);
+    await client?.close();
+    client = undefined;
+    daemon!.child.kill('SIGKILL');
+    await daemon!.exited;
+    await until('the monitor gone', () => (existsSync(`/proc/${monitor}`) ? undefined : true), 5000, { every: 50 });
+  });
 });

@@ -40,6 +40,15 @@ describe('LinkMonitor', () => {
     expect(messages().filter((m) => m === 'the link monitor ended; starting it again').length).toBeGreaterThanOrEqual(1);
   });
 
+  it('takes a monitor that cannot find its program (exit 127) as missing: said once, not restarted', async () => {
+    const { changes, messages } = monitor('process.exit(127)', { quietMs: 50 });
+    await waitFor(() => messages().some((m) => m.startsWith('no iproute2')), 5000, 'the warning');
+    await delay(1500);
+    expect(messages().filter((m) => m.startsWith('no iproute2'))).toHaveLength(1);
+    expect(messages()).not.toContain('the link monitor ended; starting it again');
+    expect(changes).toEqual([]);
+  });
+
   it('says once that there is no iproute2, and reports nothing', async () => {
     const changes: number[] = [];
     const { logger, messages } = captureLogger();

@@ -6,7 +6,8 @@
  * Changes come in bursts (a VM start adds a tap, sets it up and enslaves it to a bridge): a change
  * is reported once the kernel has been quiet for `quietMs`, or `maxDelayMs` after the first
  * change of a burst that does not end. When `ip` ends, it is started again after a backoff;
- * when there is no `ip` at all, the monitor says so once and the slow period is all there is.
+ * when there is no `ip` (or no setpriv) at all, the monitor says so once and the slow period is
+ * all there is.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -24,7 +25,13 @@ export interface LinkMonitorOptions {
   command?: readonly string[];
 }
 
-const IP_MONITOR = ['ip', '-o', 'monitor', 'link', 'address'];
+/**
+ * util-linux's setpriv has the kernel end `ip` when the daemon ends, however it ends (SIGKILL
+ * included): an orphaned monitor would otherwise live on until its next write fails.
+ */
+const IP_MONITOR = ['setpriv', '--pdeathsig', 'TERM', 'ip', '-o', 'monitor', 'link', 'address'];
+/** What a shell or setpriv exits with when the program to run is not there. */
+const COMMAND_NOT_FOUND = 127;
 
 export class LinkMonitor implements Part {
   readonly name = 'link-monitor';
@@ -59,14 +66,17 @@ export class LinkMonitor implements Part {
     createInterface({ input: child.stdout! }).on('line', () => this.changed());
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        this.options.log.warn({ command: file }, 'no iproute2: host capabilities follow network changes only on their period');
-        this.child = undefined;
+        this.missing(file!);
         return;
       }
       this.options.log.warn({ err }, 'the link monitor failed');
     });
     child.once('exit', (code, signal) => {
       if (this.child !== child || this.stopped) return;
+      if (code === COMMAND_NOT_FOUND) {
+        this.missing(args.join(' '));
+        return;
+      }
       this.child = undefined;
       // A monitor that ran a while before ending starts again at once, not after the last failures' delay.
       if (Date.now() - startedAt > 60_000) this.backoff.reset();
@@ -74,6 +84,11 @@ export class LinkMonitor implements Part {
       this.options.log.warn({ code, signal, retryMs: Math.round(delay) }, 'the link monitor ended; starting it again');
       this.restartTimer = setTimeout(() => this.run(), delay);
     });
+  }
+
+  private missing(command: string): void {
+    this.child = undefined;
+    this.options.log.warn({ command }, 'no iproute2 or util-linux to run the link monitor: host capabilities follow network changes only on their period');
   }
 
   private changed(): void {
